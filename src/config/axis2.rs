@@ -1,0 +1,502 @@
+//! `conf/axis2.xml`: transports and keystores, in Axis2's own shape.
+//!
+//! Users bring this file from Synapse or WSO2, so we read the same elements:
+//! `<transportReceiver name="http|https">` and `<transportSender name="http|https">`, each with
+//! `<parameter name="…">` children, and keystores as `<KeyStore>`/`<TrustStore>` blocks. The
+//! `class` attributes name Java classes and are accepted and ignored. What we do not implement
+//! is logged as a warning with its line, so a copied file still loads; a value we cannot use
+//! is an error with its line.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use super::error::{ConfigError, ConfigErrors, Origin};
+use super::xml::{self, Element};
+
+/// A transport, named as in Axis2 and in a proxy's `transports` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Http,
+    Https,
+}
+
+impl Transport {
+    pub fn parse(name: &str) -> Option<Transport> {
+        match name {
+            "http" => Some(Transport::Http),
+            "https" => Some(Transport::Https),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            Transport::Https => "https",
+        }
+    }
+
+    fn default_port(self) -> u16 {
+        match self {
+            Transport::Http => 8280,
+            Transport::Https => 8243,
+        }
+    }
+}
+
+/// `SSLVerifyClient`, exactly as Axis2's https receiver understands it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyClient {
+    /// No certificate is requested.
+    None,
+    /// A certificate is requested; if one is sent it must verify.
+    Optional,
+    /// The handshake fails without a valid certificate.
+    Require,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    Tls12,
+    Tls13,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreType {
+    Pkcs12,
+    Pem,
+}
+
+/// `HostnameVerifier` on the https sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostnameVerifier {
+    /// The backend's certificate must name the host we connect to.
+    Strict,
+    /// The chain is verified, the name is not.
+    AllowAll,
+    /// Strict, except that connections to localhost / 127.0.0.1 / ::1 skip the name check.
+    DefaultAndLocalhost,
+}
+
+/// A secret read from the configuration; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// `<KeyStore>`: a private key with its certificate chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyStoreConfig {
+    pub location: PathBuf,
+    pub store_type: StoreType,
+    pub password: Secret,
+    pub key_password: Option<Secret>,
+    /// For PEM stores whose key is in a separate file.
+    pub key_location: Option<PathBuf>,
+    pub origin: Origin,
+}
+
+/// `<TrustStore>`: the certificates we trust as issuers of the peer's certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustStoreConfig {
+    pub location: PathBuf,
+    pub store_type: StoreType,
+    pub password: Secret,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTlsConfig {
+    pub keystore: KeyStoreConfig,
+    pub truststore: Option<TrustStoreConfig>,
+    pub verify_client: VerifyClient,
+    pub protocols: Vec<TlsVersion>,
+    /// `PreferredCiphers`, as OpenSSL or IANA names; `None` keeps the secure defaults.
+    pub ciphers: Option<Vec<String>>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiverConfig {
+    pub transport: Transport,
+    pub bind: SocketAddr,
+    pub tls: Option<ServerTlsConfig>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderTlsConfig {
+    pub keystore: Option<KeyStoreConfig>,
+    pub truststore: Option<TrustStoreConfig>,
+    pub hostname_verifier: HostnameVerifier,
+    pub origin: Origin,
+}
+
+impl SenderTlsConfig {
+    fn defaults(origin: Origin) -> Self {
+        SenderTlsConfig { keystore: None, truststore: None, hostname_verifier: HostnameVerifier::Strict, origin }
+    }
+}
+
+/// Everything we use from `axis2.xml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Axis2Config {
+    pub path: PathBuf,
+    pub receivers: Vec<ReceiverConfig>,
+    /// Whether a `<transportSender name="http">` is declared (plain backends allowed).
+    pub http_sender: bool,
+    /// The https sender's TLS settings; `None` when no https sender is declared.
+    pub https_sender: Option<SenderTlsConfig>,
+}
+
+impl Axis2Config {
+    pub fn receiver(&self, t: Transport) -> Option<&ReceiverConfig> {
+        self.receivers.iter().find(|r| r.transport == t)
+    }
+
+    /// Every keystore and truststore the file refers to.
+    pub fn stores(&self) -> (Vec<&KeyStoreConfig>, Vec<&TrustStoreConfig>) {
+        let mut keys = Vec::new();
+        let mut trusts = Vec::new();
+        for tls in self.receivers.iter().filter_map(|r| r.tls.as_ref()) {
+            keys.push(&tls.keystore);
+            trusts.extend(tls.truststore.as_ref());
+        }
+        if let Some(s) = &self.https_sender {
+            keys.extend(s.keystore.as_ref());
+            trusts.extend(s.truststore.as_ref());
+        }
+        (keys, trusts)
+    }
+}
+
+/// Reads and validates `axis2.xml`. Relative store paths resolve against its folder.
+pub fn load(path: &Path) -> Result<Axis2Config, ConfigErrors> {
+    let root = xml::parse_file(path)?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut errors = ConfigErrors::default();
+    if root.name != "axisconfig" {
+        errors.push(root.error(format!("expected <axisconfig> as the root element, found <{}>", root.name)));
+        return Err(errors);
+    }
+    let mut receivers: Vec<ReceiverConfig> = Vec::new();
+    let mut http_sender = false;
+    let mut https_sender = None;
+    for el in root.elements() {
+        match el.name.as_str() {
+            "transportReceiver" => match el.required_attr("name").map(Transport::parse) {
+                Ok(Some(t)) => {
+                    if receivers.iter().any(|r| r.transport == t) {
+                        errors.push(el.error(format!("a second '{}' transportReceiver", t.name())));
+                    } else if let Some(r) = errors.collect(receiver(el, t, &base)) {
+                        receivers.push(r);
+                    }
+                }
+                Ok(None) => log::warn!("{}: transport '{}' is not supported; ignored", el.origin, el.attr("name").unwrap_or("")),
+                Err(e) => errors.push(e),
+            },
+            "transportSender" => match el.required_attr("name").map(Transport::parse) {
+                Ok(Some(Transport::Http)) => {
+                    http_sender = true;
+                    for p in el.elements() {
+                        warn_unknown_parameter(p, "http transportSender");
+                    }
+                }
+                Ok(Some(Transport::Https)) => https_sender = errors.collect(sender(el, &base)),
+                Ok(None) => log::debug!("{}: transport sender '{}' is not supported; ignored", el.origin, el.attr("name").unwrap_or("")),
+                Err(e) => errors.push(e),
+            },
+            // The rest of an Axis2 file (message builders, phases, modules, deployers…)
+            // configures Java machinery we do not have.
+            _ => {}
+        }
+    }
+    if receivers.is_empty() {
+        errors.push(root.error("no http or https transportReceiver is configured"));
+    }
+    if let [a, b] = receivers.as_slice() {
+        if a.bind == b.bind {
+            errors.push(b.origin.error(format!("port {} is already used by the {} receiver", b.bind, a.transport.name())));
+        }
+    }
+    errors.into_result(Axis2Config { path: path.to_path_buf(), receivers, http_sender, https_sender })
+}
+
+fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverConfig, ConfigError> {
+    let mut port = transport.default_port();
+    let mut address = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    let mut keystore = None;
+    let mut truststore = None;
+    let mut verify_client = VerifyClient::None;
+    let mut protocols = vec![TlsVersion::Tls12, TlsVersion::Tls13];
+    let mut ciphers = None;
+    for p in parameters(el) {
+        let name = p.required_attr("name")?;
+        match (name, transport) {
+            ("port", _) => {
+                port = value(p)?.parse().map_err(|_| p.error(format!("port must be a number from 0 to 65535, not '{}'", value(p).unwrap_or_default())))?
+            }
+            ("bind-address", _) => {
+                let v = value(p)?;
+                address = v.parse().map_err(|_| p.error(format!("bind-address must be an IP address, not '{v}'")))?
+            }
+            ("keystore", Transport::Https) => keystore = Some(key_store(p, base)?),
+            ("truststore", Transport::Https) => truststore = Some(trust_store(p, base)?),
+            ("SSLVerifyClient", Transport::Https) => {
+                verify_client = match value(p)?.to_ascii_lowercase().as_str() {
+                    "none" => VerifyClient::None,
+                    "optional" => VerifyClient::Optional,
+                    "require" => VerifyClient::Require,
+                    other => return Err(p.error(format!("SSLVerifyClient must be none, optional or require, not '{other}'"))),
+                }
+            }
+            ("HttpsProtocols", Transport::Https) => protocols = tls_versions(p)?,
+            ("PreferredCiphers", Transport::Https) => {
+                let list: Vec<String> = value(p)?.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+                if list.is_empty() {
+                    return Err(p.error("PreferredCiphers is empty"));
+                }
+                ciphers = Some(list);
+            }
+            _ => warn_unknown_parameter(p, &format!("{} transportReceiver", transport.name())),
+        }
+    }
+    let tls = match transport {
+        Transport::Http => None,
+        Transport::Https => {
+            let keystore = keystore.ok_or_else(|| el.error("the https transportReceiver needs a 'keystore' parameter"))?;
+            if verify_client != VerifyClient::None && truststore.is_none() {
+                return Err(el.error("SSLVerifyClient optional/require needs a 'truststore' parameter to verify client certificates"));
+            }
+            Some(ServerTlsConfig { keystore, truststore, verify_client, protocols, ciphers, origin: el.origin.clone() })
+        }
+    };
+    Ok(ReceiverConfig { transport, bind: SocketAddr::new(address, port), tls, origin: el.origin.clone() })
+}
+
+fn sender(el: &Element, base: &Path) -> Result<SenderTlsConfig, ConfigError> {
+    let mut tls = SenderTlsConfig::defaults(el.origin.clone());
+    for p in parameters(el) {
+        match p.required_attr("name")? {
+            "keystore" => tls.keystore = Some(key_store(p, base)?),
+            "truststore" => tls.truststore = Some(trust_store(p, base)?),
+            "HostnameVerifier" => {
+                tls.hostname_verifier = match value(p)?.as_str() {
+                    "Strict" => HostnameVerifier::Strict,
+                    "AllowAll" => HostnameVerifier::AllowAll,
+                    "DefaultAndLocalhost" => HostnameVerifier::DefaultAndLocalhost,
+                    other => return Err(p.error(format!("HostnameVerifier must be Strict, AllowAll or DefaultAndLocalhost, not '{other}'"))),
+                }
+            }
+            _ => warn_unknown_parameter(p, "https transportSender"),
+        }
+    }
+    Ok(tls)
+}
+
+fn parameters(el: &Element) -> impl Iterator<Item = &Element> {
+    el.elements().filter(|c| c.name == "parameter")
+}
+
+fn warn_unknown_parameter(p: &Element, owner: &str) {
+    log::warn!("{}: parameter '{}' of the {owner} is not supported; ignored", p.origin, p.attr("name").unwrap_or("?"));
+}
+
+/// The parameter's text with `${env:NAME}` references replaced.
+fn value(p: &Element) -> Result<String, ConfigError> {
+    expand_env(p, &p.text())
+}
+
+fn expand_env(el: &Element, raw: &str) -> Result<String, ConfigError> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(start) = rest.find("${env:") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 6..];
+        let end = after.find('}').ok_or_else(|| el.error("unterminated ${env:…} reference"))?;
+        let name = &after[..end];
+        let v = std::env::var(name).map_err(|_| el.error(format!("environment variable {name} is not set")))?;
+        out.push_str(&v);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn tls_versions(p: &Element) -> Result<Vec<TlsVersion>, ConfigError> {
+    let mut out = Vec::new();
+    for v in value(p)?.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        out.push(match v {
+            "TLSv1.2" => TlsVersion::Tls12,
+            "TLSv1.3" => TlsVersion::Tls13,
+            "SSLv3" | "TLSv1" | "TLSv1.1" => {
+                return Err(p.error(format!("{v} is obsolete and insecure; use TLSv1.2 and/or TLSv1.3")));
+            }
+            other => return Err(p.error(format!("unknown protocol '{other}' (expected TLSv1.2, TLSv1.3)"))),
+        });
+    }
+    if out.is_empty() {
+        return Err(p.error("HttpsProtocols lists no protocol"));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The single child block (`<KeyStore>` / `<TrustStore>`) of a store parameter.
+fn store_block<'a>(p: &'a Element, name: &str) -> Result<&'a Element, ConfigError> {
+    p.child(name).ok_or_else(|| p.error(format!("expected a <{name}> element inside this parameter")))
+}
+
+fn store_field(block: &Element, name: &str) -> Result<Option<String>, ConfigError> {
+    block.child(name).map(|c| expand_env(c, &c.text())).transpose()
+}
+
+fn required_field(block: &Element, name: &str) -> Result<String, ConfigError> {
+    match store_field(block, name)? {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(block.error(format!("<{}> needs a <{name}>", block.name))),
+    }
+}
+
+fn store_type(block: &Element) -> Result<StoreType, ConfigError> {
+    match store_field(block, "Type")?.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        None | Some("PKCS12") | Some("PFX") => Ok(StoreType::Pkcs12),
+        Some("PEM") => Ok(StoreType::Pem),
+        Some("JKS") => Err(block.error("keystore Type JKS is not supported yet; convert it with `keytool -importkeystore -deststoretype PKCS12` or use PEM")),
+        Some(other) => Err(block.error(format!("unknown keystore Type '{other}' (expected PKCS12 or PEM)"))),
+    }
+}
+
+fn resolve(base: &Path, location: &str) -> PathBuf {
+    let p = Path::new(location);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn key_store(p: &Element, base: &Path) -> Result<KeyStoreConfig, ConfigError> {
+    let block = store_block(p, "KeyStore")?;
+    let store_type = store_type(block)?;
+    let password = match store_type {
+        StoreType::Pkcs12 => required_field(block, "Password")?,
+        StoreType::Pem => store_field(block, "Password")?.unwrap_or_default(),
+    };
+    Ok(KeyStoreConfig {
+        location: resolve(base, &required_field(block, "Location")?),
+        store_type,
+        password: Secret::new(password),
+        key_password: store_field(block, "KeyPassword")?.map(Secret::new),
+        key_location: store_field(block, "KeyLocation")?.map(|l| resolve(base, &l)),
+        origin: block.origin.clone(),
+    })
+}
+
+fn trust_store(p: &Element, base: &Path) -> Result<TrustStoreConfig, ConfigError> {
+    let block = store_block(p, "TrustStore")?;
+    let store_type = store_type(block)?;
+    Ok(TrustStoreConfig {
+        location: resolve(base, &required_field(block, "Location")?),
+        store_type,
+        password: Secret::new(store_field(block, "Password")?.unwrap_or_default()),
+        origin: block.origin.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(s: &str) -> Result<Axis2Config, ConfigErrors> {
+        let dir = std::env::temp_dir().join(format!("axis2-test-{}-{}", std::process::id(), fastrand_name()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("axis2.xml");
+        std::fs::write(&path, s).unwrap();
+        let r = load(&path);
+        let _ = std::fs::remove_dir_all(&dir);
+        r
+    }
+
+    fn fastrand_name() -> u64 {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        N.fetch_add(1, Ordering::Relaxed)
+    }
+
+    const HTTPS: &str = r#"<axisconfig name="AxisJava2.0">
+  <transportReceiver name="http" class="x"><parameter name="port">0</parameter></transportReceiver>
+  <transportReceiver name="https" class="org.apache.synapse.transport.passthru.PassThroughHttpSSLListener">
+    <parameter name="port" locked="false">8443</parameter>
+    <parameter name="bind-address">127.0.0.1</parameter>
+    <parameter name="keystore"><KeyStore><Location>security/server.p12</Location><Type>PKCS12</Type>
+      <Password>${env:MEDIATE_TEST_PW}</Password><KeyPassword>pw</KeyPassword></KeyStore></parameter>
+    <parameter name="truststore"><TrustStore><Location>/abs/trust.pem</Location><Type>PEM</Type></TrustStore></parameter>
+    <parameter name="SSLVerifyClient">require</parameter>
+    <parameter name="HttpsProtocols">TLSv1.3</parameter>
+    <parameter name="httpGetProcessor">ignored.Class</parameter>
+  </transportReceiver>
+  <transportSender name="https"><parameter name="HostnameVerifier">AllowAll</parameter></transportSender>
+</axisconfig>"#;
+
+    #[test]
+    fn reads_receivers_and_stores() {
+        std::env::set_var("MEDIATE_TEST_PW", "secret");
+        let c = load_str(HTTPS).unwrap();
+        let https = c.receiver(Transport::Https).unwrap();
+        assert_eq!(https.bind, "127.0.0.1:8443".parse().unwrap());
+        let tls = https.tls.as_ref().unwrap();
+        assert_eq!(tls.verify_client, VerifyClient::Require);
+        assert_eq!(tls.protocols, vec![TlsVersion::Tls13]);
+        assert_eq!(tls.keystore.password.expose(), "secret");
+        assert!(tls.keystore.location.ends_with("security/server.p12"));
+        assert!(tls.keystore.location.is_absolute() || tls.keystore.location.starts_with(std::env::temp_dir()));
+        assert_eq!(tls.truststore.as_ref().unwrap().location, PathBuf::from("/abs/trust.pem"));
+        assert_eq!(c.https_sender.as_ref().unwrap().hostname_verifier, HostnameVerifier::AllowAll);
+        assert_eq!(c.receiver(Transport::Http).unwrap().bind.port(), 0);
+    }
+
+    #[test]
+    fn bad_values_name_the_line() {
+        let bad = HTTPS.replace("<parameter name=\"SSLVerifyClient\">require", "<parameter name=\"SSLVerifyClient\">sometimes");
+        std::env::set_var("MEDIATE_TEST_PW", "secret");
+        let e = load_str(&bad).unwrap_err();
+        assert_eq!(e.0.len(), 1, "{e}");
+        assert_eq!(e.0[0].origin.pos.line, 9, "{e}");
+        assert!(e.0[0].message.contains("sometimes"));
+
+        let e = load_str(&HTTPS.replace("TLSv1.3", "TLSv1.1")).unwrap_err();
+        assert!(e.to_string().contains("insecure"), "{e}");
+        let e = load_str(&HTTPS.replace(">0<", ">http<")).unwrap_err();
+        assert!(e.to_string().contains(":2:"), "{e}");
+        let e = load_str(&HTTPS.replace("${env:MEDIATE_TEST_PW}", "${env:MEDIATE_SURELY_UNSET_VAR}")).unwrap_err();
+        assert!(e.to_string().contains("MEDIATE_SURELY_UNSET_VAR is not set"), "{e}");
+        let e = load_str(&HTTPS.replace("<Type>PKCS12</Type>", "<Type>JKS</Type>")).unwrap_err();
+        assert!(e.to_string().contains("JKS"), "{e}");
+    }
+
+    #[test]
+    fn verify_client_needs_a_truststore() {
+        std::env::set_var("MEDIATE_TEST_PW", "secret");
+        let start = HTTPS.find("<parameter name=\"truststore\">").unwrap();
+        let end = HTTPS[start..].find("</parameter>").unwrap() + start + "</parameter>".len();
+        let mut s = HTTPS.to_string();
+        s.replace_range(start..end, "");
+        let e = load_str(&s).unwrap_err();
+        assert!(e.to_string().contains("truststore"), "{e}");
+    }
+}

@@ -1,0 +1,25 @@
+//! A sequence: mediators run in order until one stops the flow.
+
+use async_trait::async_trait;
+
+use super::{Engine, Flow, MediationError, Mediator};
+use crate::message::MessageContext;
+
+#[derive(Debug, Default)]
+pub struct Sequence {
+    /// The name for named sequences; inline ones have none.
+    pub name: Option<String>,
+    pub mediators: Vec<Box<dyn Mediator>>,
+}
+
+#[async_trait(?Send)]
+impl Mediator for Sequence {
+    async fn mediate(&self, ctx: &mut MessageContext, engine: &Engine) -> Result<Flow, MediationError> {
+        for m in &self.mediators {
+            if m.mediate(ctx, engine).await? == Flow::Stop {
+                return Ok(Flow::Stop);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+}

@@ -1,0 +1,88 @@
+//! The payload of a message, kept in the cheapest form mediation allows.
+//!
+//! A message arrives as a byte stream and, when no mediator looks inside, leaves as the same
+//! stream: a 100 MB request is never held in memory. Mediators that need the content ask for
+//! it, and only then is it buffered (with a limit).
+
+use std::pin::Pin;
+
+use actix_web::error::PayloadError;
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{self, Stream, StreamExt};
+
+/// A stream of body chunks from either side (client request or backend response).
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>;
+
+pub enum Body {
+    Empty,
+    /// Not yet read; `length` is the declared Content-Length, if any.
+    Stream { stream: ByteStream, length: Option<u64> },
+    Bytes(Bytes),
+}
+
+/// Why a body could not be read into memory.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("the message body is larger than the limit of {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("the message body could not be read: {0}")]
+    Read(#[from] PayloadError),
+}
+
+impl Body {
+    pub fn stream(stream: ByteStream, length: Option<u64>) -> Body {
+        if length == Some(0) {
+            Body::Empty
+        } else {
+            Body::Stream { stream, length }
+        }
+    }
+
+    /// The exact length when it is known without reading.
+    pub fn known_length(&self) -> Option<u64> {
+        match self {
+            Body::Empty => Some(0),
+            Body::Stream { length, .. } => *length,
+            Body::Bytes(b) => Some(b.len() as u64),
+        }
+    }
+
+    /// Puts `prefix` (bytes already taken from the front of the stream) back in front.
+    pub fn unread(stream: ByteStream, prefix: Bytes, length: Option<u64>) -> Body {
+        if prefix.is_empty() {
+            return Body::stream(stream, length);
+        }
+        Body::Stream { stream: Box::pin(stream::once(async move { Ok(prefix) }).chain(stream)), length }
+    }
+
+    /// Reads the whole body into memory, refusing more than `limit` bytes.
+    pub async fn into_bytes(self, limit: usize) -> Result<Bytes, BodyError> {
+        match self {
+            Body::Empty => Ok(Bytes::new()),
+            Body::Bytes(b) if b.len() > limit => Err(BodyError::TooLarge { limit }),
+            Body::Bytes(b) => Ok(b),
+            Body::Stream { length: Some(n), .. } if n > limit as u64 => Err(BodyError::TooLarge { limit }),
+            Body::Stream { mut stream, length } => {
+                let mut buf = BytesMut::with_capacity(length.unwrap_or(8 * 1024) as usize);
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk?;
+                    if buf.len() + chunk.len() > limit {
+                        return Err(BodyError::TooLarge { limit });
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                Ok(buf.freeze())
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Empty => f.write_str("Body::Empty"),
+            Body::Stream { length, .. } => write!(f, "Body::Stream(length: {length:?})"),
+            Body::Bytes(b) => write!(f, "Body::Bytes({} bytes)", b.len()),
+        }
+    }
+}

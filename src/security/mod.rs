@@ -1,0 +1,7 @@
+//! Keys, certificates and TLS: opening stores, building TLS contexts, the peer's
+//! certificate as an identity, and the demo PKI.
+
+pub mod keystore;
+pub mod peer;
+pub mod pki;
+pub mod tls;

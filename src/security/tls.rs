@@ -1,0 +1,167 @@
+//! TLS contexts for both sides: the listener (with client-certificate policy) and the
+//! backend client (with its own identity and hostname policy).
+//!
+//! Defaults follow Mozilla's "intermediate" profile: TLS 1.2 and 1.3 only, AEAD suites only,
+//! no renegotiation. Contexts are built once at start-up and shared by all workers.
+
+use openssl::hash::{Hasher, MessageDigest};
+use openssl::ssl::{
+    SslAcceptor, SslAcceptorBuilder, SslConnector, SslContextBuilder, SslMethod, SslOptions, SslVerifyMode, SslVersion,
+};
+use openssl::stack::Stack;
+use openssl::x509::store::{X509Store, X509StoreBuilder};
+use openssl::x509::{X509Name, X509VerifyResult, X509};
+
+use super::keystore::{first_reason, load_identity, load_trust, Identity};
+use crate::config::axis2::{HostnameVerifier, SenderTlsConfig, ServerTlsConfig, TlsVersion, VerifyClient};
+use crate::config::error::{ConfigError, Origin};
+
+/// OpenSSL's verification errors for a name mismatch (host, e-mail, IP address).
+const NAME_MISMATCH_ERRORS: [i32; 3] = [62, 63, 64];
+
+fn ssl_error(origin: &Origin, what: &str, e: openssl::error::ErrorStack) -> ConfigError {
+    origin.error(format!("{what}: {}", first_reason(&e)))
+}
+
+/// The listener's TLS context for an https receiver.
+pub fn server_acceptor(cfg: &ServerTlsConfig) -> Result<SslAcceptorBuilder, ConfigError> {
+    let origin = &cfg.origin;
+    let identity = load_identity(&cfg.keystore)?;
+    let trust = cfg.truststore.as_ref().map(load_trust).transpose()?;
+    let err = |what: &'static str| move |e| ssl_error(origin, what, e);
+
+    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).map_err(err("cannot create a TLS context"))?;
+    set_identity(&mut b, &identity).map_err(|e| cfg.keystore.origin.error(format!("cannot use the keystore's key: {}", first_reason(&e))))?;
+    set_protocols(&mut b, &cfg.protocols).map_err(err("cannot set HttpsProtocols"))?;
+    if let Some(ciphers) = &cfg.ciphers {
+        set_ciphers(&mut b, ciphers, origin)?;
+    }
+    b.set_options(SslOptions::NO_RENEGOTIATION | SslOptions::CIPHER_SERVER_PREFERENCE);
+
+    let mode = match cfg.verify_client {
+        VerifyClient::None => SslVerifyMode::NONE,
+        VerifyClient::Optional => SslVerifyMode::PEER,
+        VerifyClient::Require => SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT,
+    };
+    b.set_verify(mode);
+    let mut sid = Hasher::new(MessageDigest::sha256()).map_err(err("hash"))?;
+    sid.update(format!("{:?}", cfg.verify_client).as_bytes()).map_err(err("hash"))?;
+    if let Some(trust) = &trust {
+        b.set_cert_store(trust_store(trust).map_err(err("cannot build the trust store"))?);
+        // Sent in CertificateRequest so clients pick a certificate we can verify.
+        let mut names = Stack::<X509Name>::new().map_err(err("stack"))?;
+        for c in trust {
+            names.push(c.subject_name().to_owned().map_err(err("name"))?).map_err(err("stack"))?;
+            sid.update(&c.to_der().map_err(err("der"))?).map_err(err("hash"))?;
+        }
+        if cfg.verify_client != VerifyClient::None {
+            b.set_client_ca_list(names);
+        }
+    }
+    // Sessions may only resume under the same client-certificate policy and trust anchors;
+    // OpenSSL also refuses resumption with client auth when this is unset.
+    let sid = sid.finish().map_err(err("hash"))?;
+    b.set_session_id_context(&sid[..32]).map_err(err("cannot set the session id context"))?;
+    Ok(b)
+}
+
+fn set_identity(b: &mut SslContextBuilder, id: &Identity) -> Result<(), openssl::error::ErrorStack> {
+    b.set_private_key(&id.key)?;
+    b.set_certificate(&id.cert)?;
+    for c in &id.chain {
+        b.add_extra_chain_cert(c.clone())?;
+    }
+    b.check_private_key()
+}
+
+fn set_protocols(b: &mut SslContextBuilder, protocols: &[TlsVersion]) -> Result<(), openssl::error::ErrorStack> {
+    let v = |t: TlsVersion| match t {
+        TlsVersion::Tls12 => SslVersion::TLS1_2,
+        TlsVersion::Tls13 => SslVersion::TLS1_3,
+    };
+    b.set_min_proto_version(protocols.iter().min().copied().map(v))?;
+    b.set_max_proto_version(protocols.iter().max().copied().map(v))
+}
+
+/// Applies `PreferredCiphers`. Java users write IANA names (`TLS_ECDHE_RSA_WITH_…`), OpenSSL
+/// users write OpenSSL names; both work. TLS 1.3 suites are configured separately by OpenSSL.
+fn set_ciphers(b: &mut SslContextBuilder, names: &[String], origin: &Origin) -> Result<(), ConfigError> {
+    const TLS13: [&str; 5] =
+        ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"];
+    let mut tls12 = Vec::new();
+    let mut tls13 = Vec::new();
+    for n in names {
+        if TLS13.contains(&n.as_str()) {
+            tls13.push(n.as_str());
+        } else if n.starts_with("TLS_") {
+            match openssl::ssl::cipher_name(n) {
+                "(NONE)" => return Err(origin.error(format!("unknown cipher suite '{n}' in PreferredCiphers"))),
+                o => tls12.push(o),
+            }
+        } else {
+            tls12.push(n.as_str());
+        }
+    }
+    for weak in ["NULL", "EXP", "RC4", "DES-CBC3", "3DES", "MD5", "aNULL", "eNULL"] {
+        if let Some(bad) = tls12.iter().find(|c| c.contains(weak)) {
+            return Err(origin.error(format!("cipher '{bad}' in PreferredCiphers is insecure")));
+        }
+    }
+    if !tls12.is_empty() {
+        b.set_cipher_list(&tls12.join(":")).map_err(|e| origin.error(format!("PreferredCiphers: {}", first_reason(&e))))?;
+    }
+    if !tls13.is_empty() {
+        b.set_ciphersuites(&tls13.join(":")).map_err(|e| origin.error(format!("PreferredCiphers: {}", first_reason(&e))))?;
+    }
+    Ok(())
+}
+
+fn trust_store(certs: &[X509]) -> Result<X509Store, openssl::error::ErrorStack> {
+    let mut store = X509StoreBuilder::new()?;
+    for c in certs {
+        store.add_cert(c.clone())?;
+    }
+    Ok(store.build())
+}
+
+/// TLS connectors for backend calls.
+#[derive(Clone)]
+pub struct BackendTls {
+    /// Used for every https backend.
+    pub connector: SslConnector,
+    /// With `DefaultAndLocalhost`: the connector for localhost backends (no name check).
+    pub localhost: Option<SslConnector>,
+}
+
+/// Builds the backend connectors from the https transportSender (or the defaults: the
+/// system's CAs, strict hostname checks, no client certificate).
+pub fn backend_tls(cfg: Option<&SenderTlsConfig>, origin: &Origin) -> Result<BackendTls, ConfigError> {
+    let identity = cfg.and_then(|c| c.keystore.as_ref()).map(load_identity).transpose()?;
+    let trust = cfg.and_then(|c| c.truststore.as_ref()).map(load_trust).transpose()?;
+    let verifier = cfg.map(|c| c.hostname_verifier).unwrap_or(HostnameVerifier::Strict);
+    let build = |check_names: bool| -> Result<SslConnector, ConfigError> {
+        let err = |e| ssl_error(origin, "cannot create the backend TLS context", e);
+        let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(err)?;
+        b.set_min_proto_version(Some(SslVersion::TLS1_2)).map_err(err)?;
+        if let Some(id) = &identity {
+            set_identity(&mut b, id).map_err(err)?;
+        }
+        if let Some(trust) = &trust {
+            // Only the configured anchors, as Synapse does with its truststore.
+            b.set_cert_store(trust_store(trust).map_err(err)?);
+        }
+        if check_names {
+            b.set_verify(SslVerifyMode::PEER);
+        } else {
+            b.set_verify_callback(SslVerifyMode::PEER, |ok, ctx| {
+                ok || NAME_MISMATCH_ERRORS.contains(&ctx.error().as_raw()) && ctx.error() != X509VerifyResult::OK
+            });
+        }
+        Ok(b.build())
+    };
+    Ok(match verifier {
+        HostnameVerifier::Strict => BackendTls { connector: build(true)?, localhost: None },
+        HostnameVerifier::AllowAll => BackendTls { connector: build(false)?, localhost: None },
+        HostnameVerifier::DefaultAndLocalhost => BackendTls { connector: build(true)?, localhost: Some(build(false)?) },
+    })
+}

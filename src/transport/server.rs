@@ -1,0 +1,104 @@
+//! Starting the listeners: one actix-web server, an http and/or an https socket, a pool of
+//! worker threads each with its own engine and backend client.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, App, HttpServer};
+use openssl::ssl::SslAcceptorBuilder;
+
+use super::{connection, inbound};
+use crate::config::axis2::Transport;
+use crate::config::{Config, ConfigErrors};
+use crate::endpoint::BackendClient;
+use crate::mediation::Engine;
+use crate::security::tls::{self, BackendTls};
+
+/// How long a client may take to send its request head.
+const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a kept-alive client connection may idle between requests.
+const KEEP_ALIVE: Duration = Duration::from_secs(60);
+
+/// TLS material opened from the configuration, ready to bind. Building it is the check that
+/// every keystore opens, so `mediate check` builds it too.
+pub struct Prepared {
+    https: Option<SslAcceptorBuilder>,
+    backend: BackendTls,
+}
+
+pub fn prepare(config: &Config) -> Result<Prepared, ConfigErrors> {
+    let mut errors = ConfigErrors::default();
+    let https = config
+        .axis2
+        .receiver(Transport::Https)
+        .and_then(|r| r.tls.as_ref())
+        .and_then(|t| errors.collect(tls::server_acceptor(t)));
+    let origin = config.axis2.https_sender.as_ref().map(|s| s.origin.clone()).unwrap_or_else(|| crate::config::error::Origin::file(&config.axis2.path));
+    let backend = errors.collect(tls::backend_tls(config.axis2.https_sender.as_ref(), &origin));
+    match backend {
+        Some(backend) if errors.is_empty() => Ok(Prepared { https, backend }),
+        _ => Err(errors),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(#[from] ConfigErrors),
+    #[error("{origin}: cannot listen on {addr} ({transport}): {source}")]
+    Bind { origin: String, addr: SocketAddr, transport: &'static str, source: std::io::Error },
+}
+
+pub struct Running {
+    pub server: actix_web::dev::Server,
+    /// The addresses actually bound (port 0 in the configuration picks a free one).
+    pub addrs: Vec<(Transport, SocketAddr)>,
+}
+
+pub struct ServeOptions {
+    pub workers: usize,
+    /// Seconds in-flight requests get to finish after the stop signal.
+    pub shutdown_timeout: u64,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions { workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2), shutdown_timeout: 30 }
+    }
+}
+
+/// Binds the listeners and starts the workers. The server stops gracefully (no new
+/// connections, in-flight requests finish) when `stop` completes.
+pub fn start(config: &Config, prepared: Prepared, options: &ServeOptions, stop: impl Future<Output = ()> + Send + 'static) -> Result<Running, StartError> {
+    let deployment = config.deployment.clone();
+    let backend = Arc::new(prepared.backend);
+    let mut server = HttpServer::new(move || {
+        let engine = Engine { deployment: deployment.clone(), client: BackendClient::for_this_worker(&backend) };
+        App::new().app_data(web::Data::new(engine)).default_service(web::to(inbound::handle))
+    })
+    .workers(options.workers.max(1))
+    .on_connect(connection::on_connect)
+    .keep_alive(KEEP_ALIVE)
+    .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+    .shutdown_timeout(options.shutdown_timeout)
+    .shutdown_signal(stop);
+
+    let mut https = prepared.https;
+    let mut addrs = Vec::new();
+    for r in &config.axis2.receivers {
+        let before = server.addrs().len();
+        let bind_error = |source| StartError::Bind { origin: r.origin.to_string(), addr: r.bind, transport: r.transport.name(), source };
+        server = match (r.transport, https.take()) {
+            (Transport::Https, Some(acceptor)) => server.bind_openssl(r.bind, acceptor).map_err(bind_error)?,
+            (Transport::Https, None) => return Err(StartError::Config(r.origin.error("https receiver without TLS settings").into())),
+            (Transport::Http, tls) => {
+                https = tls;
+                server.bind(r.bind).map_err(bind_error)?
+            }
+        };
+        addrs.extend(server.addrs().into_iter().skip(before).map(|a| (r.transport, a)));
+    }
+    Ok(Running { server: server.run(), addrs })
+}
