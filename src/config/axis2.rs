@@ -224,11 +224,11 @@ pub fn load(path: &Path) -> Result<Axis2Config, ConfigErrors> {
             _ => {}
         }
     }
-    if receivers.is_empty() {
+    if receivers.is_empty() && errors.is_empty() {
         errors.push(root.error("no http or https transportReceiver is configured"));
     }
     if let [a, b] = receivers.as_slice() {
-        if a.bind == b.bind {
+        if a.bind == b.bind && a.bind.port() != 0 {
             errors.push(b.origin.error(format!("port {} is already used by the {} receiver", b.bind, a.transport.name())));
         }
     }

@@ -55,13 +55,10 @@ pub fn media_type(content_type: &str) -> &str {
 
 /// Whether a content type announces XML (so the body is worth a look).
 pub fn is_xml(content_type: Option<&str>) -> bool {
-    match content_type.map(media_type) {
-        Some(t) => {
-            let t = t.to_ascii_lowercase();
-            t == "text/xml" || t == "application/xml" || t == "application/soap+xml" || t.ends_with("+xml")
-        }
-        None => false,
-    }
+    content_type.map(media_type).is_some_and(|t| {
+        let suffix = t.len().checked_sub(4).and_then(|i| t.get(i..));
+        ["text/xml", "application/xml"].iter().any(|x| t.eq_ignore_ascii_case(x)) || suffix.is_some_and(|s| s.eq_ignore_ascii_case("+xml"))
+    })
 }
 
 /// The SOAP 1.2 `action` parameter of a Content-Type value.

@@ -1,0 +1,93 @@
+//! A backend for tests, on a loopback port: echoes requests, counts big bodies, answers
+//! slowly. It runs its own actix system on a thread and stops when dropped.
+
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use futures_util::StreamExt;
+
+pub struct Backend {
+    pub addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Backend {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// Answers with the request body and content type; every request header comes back as
+/// `x-seen-<name>`, so tests can see exactly what the proxy forwarded.
+async fn echo(req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let mut resp = HttpResponse::Ok();
+    if let Some(ct) = req.headers().get(CONTENT_TYPE) {
+        resp.insert_header((CONTENT_TYPE, ct.clone()));
+    }
+    for (name, value) in req.headers() {
+        if let Ok(n) = HeaderName::from_bytes(format!("x-seen-{}", name.as_str()).as_bytes()) {
+            resp.append_header((n, value.clone()));
+        }
+    }
+    resp.append_header(("x-seen-method", HeaderValue::from_str(req.method().as_str()).unwrap()));
+    resp.append_header(("x-seen-path", HeaderValue::from_str(&req.uri().to_string()).unwrap()));
+    resp.body(body)
+}
+
+/// Reads the body as a stream and answers with its length.
+async fn count(mut payload: web::Payload) -> HttpResponse {
+    let mut n: u64 = 0;
+    while let Some(chunk) = payload.next().await {
+        match chunk {
+            Ok(c) => n += c.len() as u64,
+            Err(e) => return HttpResponse::BadRequest().body(format!("read error: {e}")),
+        }
+    }
+    HttpResponse::Ok().content_type("text/plain").body(format!("count={n}"))
+}
+
+async fn slow() -> HttpResponse {
+    actix_web::rt::time::sleep(Duration::from_secs(5)).await;
+    HttpResponse::Ok().body("late")
+}
+
+pub fn start() -> Backend {
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(|| {
+                App::new()
+                    .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+                    .route("/echo", web::to(echo))
+                    .route("/count", web::to(count))
+                    .route("/slow", web::to(slow))
+            })
+            .workers(1)
+            .disable_signals()
+            .bind("127.0.0.1:0")
+            .unwrap();
+            let addr = server.addrs()[0];
+            let server = server.run();
+            tx.send((addr, server.handle())).unwrap();
+            let _ = server.await;
+        })
+    });
+    let (addr, handle) = rx.recv().unwrap();
+    Backend { addr, handle, thread: Some(thread) }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        let h = self.handle.clone();
+        // stop() returns a future; run it on a tiny runtime of our own
+        let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(h.stop(false))).join();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
