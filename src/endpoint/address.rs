@@ -83,11 +83,30 @@ impl AddressEndpoint {
         match e {
             SendRequestError::Timeout => EndpointError::Timeout { uri, after: self.timeout },
             SendRequestError::Connect(ConnectError::Timeout) => EndpointError::ConnectTimeout { uri },
-            SendRequestError::Connect(ConnectError::Io(io)) => EndpointError::ConnectionFailed { uri, reason: io.to_string() },
+            SendRequestError::Connect(ConnectError::Io(io)) => EndpointError::ConnectionFailed { uri, reason: short_reason(&io.to_string()) },
             SendRequestError::Connect(other) => EndpointError::ConnectionFailed { uri, reason: other.to_string() },
             SendRequestError::Send(io) => EndpointError::ConnectionClosed { uri, reason: io.to_string() },
             SendRequestError::Response(p) => EndpointError::ConnectionClosed { uri, reason: p.to_string() },
             other => EndpointError::SendFailed { uri, reason: other.to_string() },
         }
+    }
+}
+
+/// OpenSSL's errors read `error:0A000086:SSL routines:function:reason:file:line:`; the
+/// reason is what a person needs.
+fn short_reason(message: &str) -> String {
+    match message.strip_prefix("error:").and_then(|rest| rest.split(':').nth(3)) {
+        Some(reason) => format!("TLS handshake failed: {reason}"),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn openssl_messages_are_shortened() {
+        let m = "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889:";
+        assert_eq!(super::short_reason(m), "TLS handshake failed: certificate verify failed");
+        assert_eq!(super::short_reason("Connection refused (os error 111)"), "Connection refused (os error 111)");
     }
 }

@@ -59,8 +59,9 @@ fn client(tls: openssl::ssl::SslConnector) -> awc::Client {
         .limit(POOL_LIMIT)
         .conn_keep_alive(IDLE_KEEP_ALIVE)
         .timeout(CONNECT_TIMEOUT)
-        .handshake_timeout(CONNECT_TIMEOUT)
-        .max_http_version(actix_web::http::Version::HTTP_11);
+        .handshake_timeout(CONNECT_TIMEOUT);
+    // No `max_http_version`: awc implements it by replacing the TLS connector with a default
+    // one (system CAs, no client certificate). Ours offers no ALPN, so backends speak HTTP/1.1.
     awc::Client::builder()
         .connector(connector)
         .no_default_headers()

@@ -57,22 +57,39 @@ async fn slow() -> HttpResponse {
 }
 
 pub fn start() -> Backend {
+    run_in_thread(|| {
+        let server = HttpServer::new(|| {
+            App::new()
+                .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+                .route("/echo", web::to(echo))
+                .route("/count", web::to(count))
+                .route("/slow", web::to(slow))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let addr = server.addrs()[0];
+        (server.run(), addr)
+    })
+}
+
+/// The sample stock-quote service over HTTPS, requiring client certificates from `trust`.
+pub fn start_stockquote_https(identity: &mediate::security::pki::Issued, trust: Vec<openssl::x509::X509>) -> Backend {
+    let identity = mediate_samples::tls::Identity { key: identity.key.clone(), cert: identity.cert.clone(), chain: vec![] };
+    run_in_thread(move || {
+        let https = mediate_samples::server::HttpsOptions { addr: "127.0.0.1:0".parse().unwrap(), identity, trust: Some(trust) };
+        let running = mediate_samples::server::start(mediate_samples::server::ServerOptions { http: None, https: Some(https), workers: 1 }).unwrap();
+        (running.server, running.https_addr.unwrap())
+    })
+}
+
+/// Runs a server made by `make` on its own actix system and thread.
+fn run_in_thread(make: impl FnOnce() -> (actix_web::dev::Server, SocketAddr) + Send + 'static) -> Backend {
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(|| {
-                App::new()
-                    .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
-                    .route("/echo", web::to(echo))
-                    .route("/count", web::to(count))
-                    .route("/slow", web::to(slow))
-            })
-            .workers(1)
-            .disable_signals()
-            .bind("127.0.0.1:0")
-            .unwrap();
-            let addr = server.addrs()[0];
-            let server = server.run();
+            let (server, addr) = make();
             tx.send((addr, server.handle())).unwrap();
             let _ = server.await;
         })
