@@ -6,7 +6,8 @@ mod common;
 use common::{backend, proxy_xml, start_server, TestPki, PASSWORD, SOAP11_GET_QUOTE};
 use mediate::security::pki::{self, CertSpec};
 
-/// axis2.xml with an http receiver and an https sender.
+/// axis2.xml with an http receiver and an https sender (presenting the trusted client
+/// certificate when `keystore`).
 fn axis2(pki: &TestPki, keystore: bool, verifier: &str) -> String {
     let keystore = if keystore {
         format!(
@@ -36,7 +37,6 @@ fn call(server: &common::server::Server) -> common::client::Response {
 #[test]
 fn the_sender_presents_its_certificate_and_checks_the_backend() {
     let pki = TestPki::new();
-    pki::write_pkcs12(&pki.path("client.p12"), "client", &pki.trusted_client, &[pki.ca.cert.clone()], PASSWORD).unwrap();
     // The backend's certificate names only backend.example, not localhost or 127.0.0.1.
     let mut spec = CertSpec::server("backend.example");
     spec.dns_names = vec!["backend.example".into()];
@@ -70,7 +70,6 @@ fn the_sender_presents_its_certificate_and_checks_the_backend() {
 #[test]
 fn a_backend_from_an_untrusted_ca_is_refused() {
     let pki = TestPki::new();
-    pki::write_pkcs12(&pki.path("client.p12"), "client", &pki.trusted_client, &[pki.ca.cert.clone()], PASSWORD).unwrap();
     let rogue_ca = pki::self_signed(&CertSpec::ca("Rogue CA")).unwrap();
     let backend_cert = pki::issue(&CertSpec::server("localhost"), &rogue_ca).unwrap();
     let backend = backend::start_stockquote_https(&backend_cert, vec![pki.ca.cert.clone()]);

@@ -38,7 +38,9 @@ impl TestPki {
         let expired_client = pki::issue(&CertSpec::client("old-alice").valid_days(-60, -1), &ca).unwrap();
         let server_auth_only_client = pki::issue(&CertSpec::client("server-alice").with_eku(vec![Eku::ServerAuth]), &ca).unwrap();
         let p = TestPki { dir, ca, server, trusted_client, untrusted_client, expired_client, server_auth_only_client };
-        pki::write_pkcs12(&p.path("server.p12"), "server", &p.server, &[p.ca.cert.clone()], PASSWORD).unwrap();
+        let chain = std::slice::from_ref(&p.ca.cert);
+        pki::write_pkcs12(&p.path("server.p12"), "server", &p.server, chain, PASSWORD).unwrap();
+        pki::write_pkcs12(&p.path("client.p12"), "client", &p.trusted_client, chain, PASSWORD).unwrap();
         pki::write_pem_certs(&p.path("ca.pem"), &[&p.ca.cert]).unwrap();
         pki::write_pkcs12_truststore(&p.path("truststore.p12"), &[("test-ca", &p.ca.cert)], PASSWORD).unwrap();
         p

@@ -40,7 +40,7 @@ impl Mediator for Send {
 pub fn build(el: &Element, b: &mut Builder<'_>) -> Result<Box<dyn Mediator>, ConfigError> {
     let endpoint = el.child("endpoint").map(|e| b.endpoint(e)).transpose()?;
     let receive = el.attr("receive").map(|key| b.sequence_by_key(key, el)).transpose()?;
-    for c in el.elements().filter(|c| c.name != "endpoint") {
+    if let Some(c) = el.elements().find(|c| c.name != "endpoint") {
         return Err(c.error(format!("<send> takes only an <endpoint>, not <{}>", c.name)));
     }
     Ok(Box::new(Send { endpoint, receive }))
