@@ -16,3 +16,5 @@ pub mod mediation;
 pub mod message;
 pub mod security;
 pub mod transport;
+pub mod xml;
+pub mod xpath;

@@ -1,0 +1,1 @@
+//! Message XML: an arena tree with limits (being written).
