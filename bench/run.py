@@ -148,17 +148,32 @@ def main():
   </transportReceiver>
   <transportSender name="http"/>
 </axisconfig>""")
-        with open(os.path.join(med, "StockQuoteProxy.xml"), "w") as f:
-            f.write(f"""<proxy xmlns="http://ws.apache.org/ns/synapse" name="StockQuoteProxy" transports="https">
-  <target><endpoint><address uri="http://127.0.0.1:{backend_http}/services/SimpleStockQuoteService"/></endpoint>
-    <outSequence><send/></outSequence></target></proxy>""")
+        backend = f"http://127.0.0.1:{backend_http}/services/SimpleStockQuoteService"
+        proxies = {
+            # pass-through: nothing reads the body
+            "StockQuoteProxy": f"""<target><endpoint><address uri="{backend}"/></endpoint><outSequence><send/></outSequence></target>""",
+            # content-based routing on a body XPath
+            "RoutingProxy": f"""<target><inSequence xmlns:m0="http://services.samples">
+                <filter source="//m0:symbol" regex="IBM"><then><send><endpoint><address uri="{backend}"/></endpoint></send></then>
+                <else><drop/></else></filter></inSequence><outSequence><send/></outSequence></target>""",
+            # a payloadFactory transform of the request
+            "TransformProxy": f"""<target><inSequence xmlns:m0="http://services.samples">
+                <payloadFactory><format><m0:getQuote><m0:request><m0:symbol>$1</m0:symbol></m0:request></m0:getQuote></format>
+                <args><arg expression="//m0:symbol"/></args></payloadFactory>
+                <send><endpoint><address uri="{backend}"/></endpoint></send></inSequence><outSequence><send/></outSequence></target>""",
+        }
+        for name, target in proxies.items():
+            with open(os.path.join(med, f"{name}.xml"), "w") as f:
+                f.write(f"""<proxy xmlns="http://ws.apache.org/ns/synapse" name="{name}" transports="https">{target}</proxy>""")
         mediate = procs.start("mediate", [os.path.join(RELEASE, "mediate"), "serve", "--workers", str(args.workers),
                                           "--axis2", os.path.join(conf, "axis2.xml"), "--mediation", os.path.join(tmp, "mediation")],
                               env={**os.environ, "RUST_LOG": "warn"})
         wait_port(mediate_port)
 
         targets = [("backend direct", f"https://127.0.0.1:{backend_https}/services/SimpleStockQuoteService"),
-                   ("mediate", f"https://127.0.0.1:{mediate_port}/services/StockQuoteProxy")]
+                   ("mediate", f"https://127.0.0.1:{mediate_port}/services/StockQuoteProxy"),
+                   ("mediate CBR", f"https://127.0.0.1:{mediate_port}/services/RoutingProxy"),
+                   ("mediate payload", f"https://127.0.0.1:{mediate_port}/services/TransformProxy")]
 
         if shutil.which("nginx"):
             nginx_port = free_port()
@@ -201,14 +216,20 @@ http {{
         rss_mb = vm_hwm_kb(mediate.pid) / 1024
 
         print(f"\n1 KB SOAP getQuote, keep-alive mTLS, {args.connections} connections, {args.duration} s each, {args.workers} workers\n")
-        print(f"{'target':<16}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'2xx':>10}{'errors':>8}")
+        print(f"{'target':<18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'2xx':>10}{'errors':>8}")
         for r in results.values():
-            print(f"{r['name']:<16}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['ok']:>10}{r['errors']:>8}")
+            print(f"{r['name']:<18}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['ok']:>10}{r['errors']:>8}")
         m = results["mediate"]
         print(f"\nmediate / backend direct: {m['rps'] / results['backend direct']['rps']:.2f}x")
         if "nginx" in results:
             print(f"mediate / nginx:          {m['rps'] / results['nginx']['rps']:.2f}x")
             print(f"p99 mediate - nginx:      {m['p99'] - results['nginx']['p99']:+.2f} ms")
+        for case in ["mediate CBR", "mediate payload"]:
+            r = results[case]
+            line = f"{case + ' / pass-through:':<33}{r['rps'] / m['rps']:.2f}x"
+            if "nginx" in results:
+                line += f"   / nginx: {r['rps'] / results['nginx']['rps']:.2f}x"
+            print(line)
         print(f"mediate peak RSS:         {rss_mb:.1f} MB")
         bad = [r["name"] for r in results.values() if r["ok"] != r["total"] or r["errors"]]
         if bad:

@@ -19,8 +19,13 @@ use crate::tls::{self, Identity, TlsError};
 )]
 pub struct ClientArgs {
     /// Where to send the request, e.g. http://127.0.0.1:8280/services/StockQuoteProxy
-    #[arg(long)]
+    /// (Synapse's client calls it `trpurl`).
+    #[arg(long, alias = "trpurl")]
     pub url: String,
+    /// Adds WS-Addressing headers with this `wsa:To`, as Synapse's client does with
+    /// `addurl`: the server then routes by the header, not by the URL.
+    #[arg(long)]
+    pub addurl: Option<String>,
     /// PKCS#12 key store with the client certificate to present.
     #[arg(long, conflicts_with_all = ["cert", "key"])]
     pub keystore: Option<PathBuf>,
@@ -161,7 +166,10 @@ pub fn build_request(args: &ClientArgs) -> Request {
     if let Some(action) = &args.action {
         request.action = action.clone();
     }
-    request
+    match &args.addurl {
+        Some(to) => request.with_addressing(to),
+        None => request,
+    }
 }
 
 /// Does the whole run: load stores, send, interpret.

@@ -799,7 +799,23 @@ pub struct Request {
     pub order: Option<Order>,
 }
 
+/// The WS-Addressing 1.0 namespace.
+pub const WSA_NS: &str = "http://www.w3.org/2005/08/addressing";
+
 impl Request {
+    /// Adds `wsa:To`, `wsa:Action` and a fresh `wsa:MessageID` to the SOAP header.
+    pub fn with_addressing(mut self, to: &str) -> Request {
+        let header = format!(
+            "<soapenv:Header xmlns:wsa=\"{WSA_NS}\"><wsa:To>{}</wsa:To><wsa:MessageID>urn:uuid:{:032x}</wsa:MessageID><wsa:Action>{}</wsa:Action></soapenv:Header>",
+            escape(to),
+            fastrand::u128(..),
+            escape(self.action.as_str())
+        );
+        let text = String::from_utf8_lossy(&self.body).replacen("<soapenv:Header/>", &header, 1);
+        self.body = text.into_bytes();
+        self
+    }
+
     /// The bare content type (without the SOAP 1.2 `action` parameter).
     pub fn content_type(&self) -> &'static str {
         self.soap.content_type()
@@ -966,6 +982,19 @@ fn average<'a>(
         return Err(ReplyError::Missing(what));
     }
     Ok(sum / count as f64)
+}
+
+#[cfg(test)]
+mod addressing_tests {
+    use super::*;
+
+    #[test]
+    fn addressing_headers_are_added() {
+        let r = request_envelope(Mode::Quote, &["IBM"], SoapVersion::Soap11).with_addressing("http://localhost:9000/services/SimpleStockQuoteService");
+        let text = String::from_utf8(r.body).unwrap();
+        assert!(text.contains("<wsa:To>http://localhost:9000/services/SimpleStockQuoteService</wsa:To>"), "{text}");
+        assert!(text.contains("<wsa:Action>urn:getQuote</wsa:Action>") && text.contains("<wsa:MessageID>urn:uuid:"), "{text}");
+    }
 }
 
 #[cfg(test)]

@@ -151,10 +151,62 @@ impl SenderTlsConfig {
     }
 }
 
+/// Bounds on reading a message into memory, from global `<parameter>`s of `axis2.xml`.
+/// Defaults are Apache CXF's: element depth 100, 50,000 child elements, 500 attributes,
+/// 64 KiB per attribute, 128 MiB of text; bodies read by mediation up to 10 MiB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageLimits {
+    /// `MaxMessageSize`: bytes a mediator may read into memory (more → 413).
+    pub max_message_size: usize,
+    /// `XmlMaxElementDepth`
+    pub max_element_depth: usize,
+    /// `XmlMaxChildElements`
+    pub max_child_elements: usize,
+    /// `XmlMaxAttributeCount`
+    pub max_attribute_count: usize,
+    /// `XmlMaxAttributeSize`
+    pub max_attribute_size: usize,
+    /// `XmlMaxTextLength`
+    pub max_text_length: usize,
+}
+
+impl Default for MessageLimits {
+    fn default() -> Self {
+        MessageLimits {
+            max_message_size: 10 * 1024 * 1024,
+            max_element_depth: 100,
+            max_child_elements: 50_000,
+            max_attribute_count: 500,
+            max_attribute_size: 64 * 1024,
+            max_text_length: 128 * 1024 * 1024,
+        }
+    }
+}
+
+impl MessageLimits {
+    /// Sets the limit a global parameter names; `false` if the name is not a limit.
+    fn set(&mut self, p: &Element) -> Result<bool, ConfigError> {
+        let name = p.attr("name").unwrap_or("");
+        let field = match name {
+            "MaxMessageSize" => &mut self.max_message_size,
+            "XmlMaxElementDepth" => &mut self.max_element_depth,
+            "XmlMaxChildElements" => &mut self.max_child_elements,
+            "XmlMaxAttributeCount" => &mut self.max_attribute_count,
+            "XmlMaxAttributeSize" => &mut self.max_attribute_size,
+            "XmlMaxTextLength" => &mut self.max_text_length,
+            _ => return Ok(false),
+        };
+        let v = value(p)?;
+        *field = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| p.error(format!("{name} must be a positive number, not '{v}'")))?;
+        Ok(true)
+    }
+}
+
 /// Everything we use from `axis2.xml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Axis2Config {
     pub path: PathBuf,
+    pub limits: MessageLimits,
     pub receivers: Vec<ReceiverConfig>,
     /// Whether a `<transportSender name="http">` is declared (plain backends allowed).
     pub http_sender: bool,
@@ -193,6 +245,7 @@ pub fn load(path: &Path) -> Result<Axis2Config, ConfigErrors> {
         return Err(errors);
     }
     let mut receivers: Vec<ReceiverConfig> = Vec::new();
+    let mut limits = MessageLimits::default();
     let mut http_sender = false;
     let mut https_sender = None;
     for el in root.elements() {
@@ -219,6 +272,9 @@ pub fn load(path: &Path) -> Result<Axis2Config, ConfigErrors> {
                 Ok(None) => log::debug!("{}: transport sender '{}' is not supported; ignored", el.origin, el.attr("name").unwrap_or("")),
                 Err(e) => errors.push(e),
             },
+            "parameter" => {
+                let _ = errors.collect(limits.set(el));
+            }
             // The rest of an Axis2 file (message builders, phases, modules, deployers…)
             // configures Java machinery we do not have.
             _ => {}
@@ -232,7 +288,7 @@ pub fn load(path: &Path) -> Result<Axis2Config, ConfigErrors> {
             errors.push(b.origin.error(format!("port {} is already used by the {} receiver", b.bind, a.transport.name())));
         }
     }
-    errors.into_result(Axis2Config { path: path.to_path_buf(), receivers, http_sender, https_sender })
+    errors.into_result(Axis2Config { path: path.to_path_buf(), limits, receivers, http_sender, https_sender })
 }
 
 fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverConfig, ConfigError> {

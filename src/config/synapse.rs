@@ -21,7 +21,7 @@ use crate::mediation::{proxy, Mediator};
 /// The namespace of the Synapse configuration language.
 pub const SYNAPSE_NS: &str = "http://ws.apache.org/ns/synapse";
 
-/// Artifact folders, the root element each file holds, and whether we build it yet.
+/// Artifact folders and the root element each file holds.
 const FOLDERS: [(&str, &str); 7] = [
     ("endpoints", "endpoint"),
     ("sequences", "sequence"),
@@ -32,21 +32,96 @@ const FOLDERS: [(&str, &str); 7] = [
     ("tasks", "task"),
 ];
 
-/// Resolves references while artifacts are built; mediator and endpoint factories get one.
+/// Synapse's shipped `main`: log what arrives, send what is addressed to the sample
+/// backend, return responses.
+const DEFAULT_MAIN: &str = r#"<sequence xmlns="http://ws.apache.org/ns/synapse" name="main">
+  <in><log level="full"/><filter source="get-property('To')" regex="http://localhost:9000.*"><send/></filter></in>
+  <out><send/></out>
+</sequence>"#;
+
+/// Synapse's shipped `fault` logs the error; ours then lets the engine answer with a SOAP
+/// fault instead of dropping, so a client never waits for nothing.
+const DEFAULT_FAULT: &str = r#"<sequence xmlns="http://ws.apache.org/ns/synapse" name="fault">
+  <log level="full">
+    <property name="MESSAGE" value="Executing default 'fault' sequence"/>
+    <property name="ERROR_CODE" expression="get-property('ERROR_CODE')"/>
+    <property name="ERROR_MESSAGE" expression="get-property('ERROR_MESSAGE')"/>
+  </log>
+</sequence>"#;
+
+/// The artifacts of one deployment as parsed, by name, before anything is built.
+#[derive(Default)]
+struct Parsed {
+    endpoints: HashMap<String, Element>,
+    sequences: HashMap<String, Element>,
+    proxies: Vec<Element>,
+    entries: HashMap<String, LocalEntry>,
+}
+
+/// Builds artifacts on demand, so they may refer to each other in any order: a key is
+/// built the first time it is asked for, and asking for a key that is still being built
+/// is a cycle. Mediator and endpoint factories get one.
 pub struct Builder<'a> {
-    endpoints: &'a HashMap<String, Arc<dyn Endpoint>>,
-    sequences: &'a HashMap<String, Arc<Sequence>>,
+    parsed: &'a Parsed,
+    /// The folder holding the artifacts (`src="file:…"` and WSDL paths resolve against it).
+    pub base: &'a Path,
+    endpoints: HashMap<String, Arc<dyn Endpoint>>,
+    sequences: HashMap<String, Arc<Sequence>>,
+    /// Keys being built, outermost first, to name a cycle when one closes.
+    building: Vec<String>,
 }
 
 impl Builder<'_> {
-    /// The named endpoint `key`; `at` is the element that refers to it.
-    pub fn endpoint_by_key(&self, key: &str, at: &Element) -> Result<Arc<dyn Endpoint>, ConfigError> {
-        self.endpoints.get(key).cloned().ok_or_else(|| at.error(format!("no endpoint named '{key}' is defined")))
+    fn enter(&mut self, kind: &str, key: &str, at: &Element) -> Result<(), ConfigError> {
+        let id = format!("{kind} '{key}'");
+        if let Some(i) = self.building.iter().position(|b| *b == id) {
+            let mut path: Vec<&str> = self.building[i..].iter().map(String::as_str).collect();
+            path.push(&id);
+            return Err(at.error(format!("reference cycle: {}", path.join(" → "))));
+        }
+        self.building.push(id);
+        Ok(())
     }
 
-    /// The named sequence `key`; `at` is the element that refers to it.
-    pub fn sequence_by_key(&self, key: &str, at: &Element) -> Result<Arc<Sequence>, ConfigError> {
-        self.sequences.get(key).cloned().ok_or_else(|| at.error(format!("no sequence named '{key}' is defined")))
+    /// The endpoint named `key` (a named endpoint, or a local entry holding one).
+    pub fn endpoint_by_key(&mut self, key: &str, at: &Element) -> Result<Arc<dyn Endpoint>, ConfigError> {
+        if let Some(e) = self.endpoints.get(key) {
+            return Ok(e.clone());
+        }
+        let parsed = self.parsed;
+        let el = match (parsed.endpoints.get(key), parsed.entries.get(key).and_then(|e| e.element("endpoint"))) {
+            (Some(el), _) | (None, Some(el)) => el,
+            (None, None) => return Err(at.error(format!("no endpoint named '{key}' is defined"))),
+        };
+        self.enter("endpoint", key, at)?;
+        let built = endpoint::build(el, Some(key.to_string()));
+        self.building.pop();
+        let built = built?;
+        self.endpoints.insert(key.to_string(), built.clone());
+        Ok(built)
+    }
+
+    /// The sequence named `key` (a named sequence, or a local entry holding one).
+    pub fn sequence_by_key(&mut self, key: &str, at: &Element) -> Result<Arc<Sequence>, ConfigError> {
+        if let Some(s) = self.sequences.get(key) {
+            return Ok(s.clone());
+        }
+        let parsed = self.parsed;
+        let el = match (parsed.sequences.get(key), parsed.entries.get(key).and_then(|e| e.element("sequence"))) {
+            (Some(el), _) | (None, Some(el)) => el,
+            (None, None) => return Err(at.error(format!("no sequence named '{key}' is defined"))),
+        };
+        self.enter("sequence", key, at)?;
+        let built = self.sequence(el, Some(key.to_string()));
+        self.building.pop();
+        let built = Arc::new(built?);
+        self.sequences.insert(key.to_string(), built.clone());
+        Ok(built)
+    }
+
+    /// The local entry `key`.
+    pub fn local_entry(&self, key: &str, at: &Element) -> Result<&LocalEntry, ConfigError> {
+        self.parsed.entries.get(key).ok_or_else(|| at.error(format!("no local entry named '{key}' is defined")))
     }
 
     /// An `<endpoint>` element: a `key` reference or an inline definition.
@@ -72,16 +147,75 @@ impl Builder<'_> {
         Ok(out)
     }
 
-    /// A sequence element (named, or inline such as `<inSequence>`).
+    /// A sequence element (named, or inline such as `<inSequence>`), with its `onError`.
     pub fn sequence(&mut self, el: &Element, name: Option<String>) -> Result<Sequence, ConfigError> {
         if let Some(key) = el.attr("key") {
             return Err(el.error(format!("a sequence reference (key=\"{key}\") is not allowed here")));
         }
-        if el.attr("onError").is_some() {
-            log::warn!("{}: onError is not supported yet; the proxy's faultSequence applies", el.origin);
-        }
-        Ok(Sequence { name, mediators: self.mediators(el)? })
+        let on_error = el.attr("onError").map(|k| self.sequence_by_key(k, el)).transpose()?;
+        Ok(Sequence { name, mediators: self.mediators(el)?, on_error })
     }
+}
+
+/// A `<localEntry>`: text, or an XML element (inline or read from `src`).
+#[derive(Debug, Clone)]
+pub struct LocalEntry {
+    pub key: String,
+    pub value: EntryValue,
+}
+
+#[derive(Debug, Clone)]
+pub enum EntryValue {
+    Text(String),
+    Xml(Element),
+}
+
+impl LocalEntry {
+    /// The entry's element when it is a `<name>` in the Synapse namespace.
+    fn element(&self, name: &str) -> Option<&Element> {
+        match &self.value {
+            EntryValue::Xml(e) if e.name == name && e.namespace.as_deref() == Some(SYNAPSE_NS) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The entry as text: the text itself, or the XML serialised.
+    pub fn text(&self) -> String {
+        match &self.value {
+            EntryValue::Text(t) => t.clone(),
+            EntryValue::Xml(e) => e.to_xml(),
+        }
+    }
+}
+
+fn local_entry(el: &Element, base: &Path) -> Result<LocalEntry, ConfigError> {
+    let key = el.required_attr("key")?.to_string();
+    let value = match el.attr("src") {
+        Some(src) => {
+            let path = match src.strip_prefix("file:") {
+                Some(p) => base.join(p.trim_start_matches("//")),
+                None if src.contains("://") => {
+                    return Err(el.error(format!("src '{src}': only file: sources are read (no remote fetches at load)")));
+                }
+                None => base.join(src),
+            };
+            let bytes = std::fs::read(&path).map_err(|e| el.error(format!("cannot read {}: {e}", path.display())))?;
+            match xml::parse_bytes(&path, &bytes) {
+                Ok(root) => EntryValue::Xml(root),
+                Err(_) if !bytes.starts_with(b"<") => EntryValue::Text(String::from_utf8_lossy(&bytes).into_owned()),
+                Err(e) => return Err(e),
+            }
+        }
+        None => {
+            let mut children = el.elements();
+            match (children.next(), children.next()) {
+                (Some(only), None) => EntryValue::Xml(only.clone()),
+                (None, _) => EntryValue::Text(el.text()),
+                (Some(_), Some(extra)) => return Err(extra.error("a local entry holds one element or text")),
+            }
+        }
+    };
+    Ok(LocalEntry { key, value })
 }
 
 fn check_namespace(el: &Element) -> Result<(), ConfigError> {
@@ -129,7 +263,7 @@ pub fn load_dir(dir: &Path) -> Result<Deployment, ConfigErrors> {
         }
     }
 
-    let deployment = build(&artifacts, &mut errors);
+    let deployment = build(artifacts, dir, &mut errors);
     errors.into_result(deployment)
 }
 
@@ -148,14 +282,15 @@ fn xml_files(dir: &Path, errors: &mut ConfigErrors) -> Vec<PathBuf> {
     files
 }
 
-/// The second stage: builds artifacts in dependency order, collecting every error.
-fn build(artifacts: &[Element], errors: &mut ConfigErrors) -> Deployment {
-    let of_kind = |kind: &'static str| artifacts.iter().filter(move |a| a.name == kind);
-    let mut seen: HashMap<(&str, &str), &Element> = HashMap::new();
+/// Sorts parsed artifacts by kind and name, reporting duplicates.
+fn sort(artifacts: Vec<Element>, base: &Path, errors: &mut ConfigErrors) -> Parsed {
+    let mut parsed = Parsed::default();
+    let mut first_seen: HashMap<(String, String), crate::config::error::Origin> = HashMap::new();
     for a in artifacts {
-        match a.name.as_str() {
-            "endpoint" | "sequence" | "proxy" => {}
-            "localEntry" | "api" | "template" | "task" => {
+        let name = match a.name.as_str() {
+            "endpoint" | "sequence" | "proxy" => a.required_attr("name"),
+            "localEntry" => a.required_attr("key"),
+            "api" | "template" | "task" => {
                 errors.push(a.error(format!("<{}> artifacts are not supported yet", a.name)));
                 continue;
             }
@@ -167,42 +302,71 @@ fn build(artifacts: &[Element], errors: &mut ConfigErrors) -> Deployment {
                 errors.push(a.error(format!("<{other}> is not a Synapse artifact")));
                 continue;
             }
+        };
+        let name = match name {
+            Ok(n) => n.to_string(),
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if let Some(first) = first_seen.insert((a.name.clone(), name.clone()), a.origin.clone()) {
+            errors.push(a.error(format!("a {} named '{name}' is already defined at {first}", a.name)));
+            continue;
         }
-        match a.required_attr("name") {
-            Ok(name) => {
-                if let Some(first) = seen.insert((a.name.as_str(), name), a) {
-                    errors.push(a.error(format!("a {} named '{name}' is already defined at {}", a.name, first.origin)));
+        match a.name.as_str() {
+            "endpoint" => {
+                parsed.endpoints.insert(name, a);
+            }
+            "sequence" => {
+                parsed.sequences.insert(name, a);
+            }
+            "proxy" => parsed.proxies.push(a),
+            _ => {
+                if let Some(entry) = errors.collect(local_entry(&a, base)) {
+                    parsed.entries.insert(name, entry);
                 }
             }
-            Err(e) => errors.push(e),
         }
     }
+    parsed
+}
 
-    let mut endpoints: HashMap<String, Arc<dyn Endpoint>> = HashMap::new();
-    for el in of_kind("endpoint") {
-        if let Ok(name) = el.required_attr("name") {
-            if let Some(ep) = errors.collect(endpoint::build(el, Some(name.to_string()))) {
-                endpoints.insert(name.to_string(), ep);
+/// The second stage: builds every artifact (each key once, on first use), collecting
+/// every error, and adds the default `main` and `fault` sequences when none are given.
+fn build(artifacts: Vec<Element>, base: &Path, errors: &mut ConfigErrors) -> Deployment {
+    let mut parsed = sort(artifacts, base, errors);
+    for (name, text) in [("main", DEFAULT_MAIN), ("fault", DEFAULT_FAULT)] {
+        if !parsed.sequences.contains_key(name) {
+            let origin = Path::new("<built-in sequence>");
+            if let Some(el) = errors.collect(xml::parse_bytes(origin, text.as_bytes())) {
+                parsed.sequences.insert(name.to_string(), el);
             }
         }
     }
-    let mut sequences: HashMap<String, Arc<Sequence>> = HashMap::new();
-    for el in of_kind("sequence") {
-        if let Ok(name) = el.required_attr("name") {
-            let mut b = Builder { endpoints: &endpoints, sequences: &sequences };
-            if let Some(seq) = errors.collect(b.sequence(el, Some(name.to_string()))) {
-                sequences.insert(name.to_string(), Arc::new(seq));
-            }
-        }
+    let mut b = Builder { parsed: &parsed, base, endpoints: HashMap::new(), sequences: HashMap::new(), building: Vec::new() };
+    let mut names: Vec<&String> = parsed.endpoints.keys().collect();
+    names.sort();
+    for name in names {
+        let el = &parsed.endpoints[name];
+        errors.collect(b.endpoint_by_key(name, el));
+    }
+    let mut names: Vec<&String> = parsed.sequences.keys().collect();
+    names.sort();
+    for name in names {
+        let el = &parsed.sequences[name];
+        errors.collect(b.sequence_by_key(name, el));
     }
     let mut proxies = HashMap::new();
-    for el in of_kind("proxy") {
-        let mut b = Builder { endpoints: &endpoints, sequences: &sequences };
+    for el in &parsed.proxies {
         if let Some(p) = errors.collect(proxy::build(el, &mut b)) {
             proxies.insert(p.name.clone(), Arc::new(p));
         }
     }
-    Deployment { proxies, sequences, endpoints }
+    let main = b.sequences.get("main").cloned().unwrap_or_default();
+    let fault = b.sequences.get("fault").cloned().unwrap_or_default();
+    let Builder { endpoints, sequences, .. } = b;
+    Deployment { proxies, sequences, endpoints, local_entries: parsed.entries, main, fault }
 }
 
 #[cfg(test)]
@@ -241,19 +405,25 @@ mod tests {
         let d = temp("bad");
         write(&d, "proxy-services/A.xml", "<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"A\">\n  <target endpoint=\"Missing\"/>\n</proxy>");
         write(&d, "proxy-services/B.xml", "<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"B\" transports=\"jms\"><target><endpoint><address uri=\"http://x/\"/></endpoint></target></proxy>");
-        write(&d, "proxy-services/C.xml", "<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"C\"><target><inSequence>\n<log/></inSequence></target></proxy>");
+        write(&d, "proxy-services/C.xml", "<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"C\"><target><inSequence>\n<xquery/></inSequence></target></proxy>");
         write(&d, "proxy-services/D.xml", "<proxy name=\"D\"/>");
-        write(&d, "proxy-services/E.xml", "<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"A\"><target><endpoint><address uri=\"ftp://x/\"/></endpoint></target></proxy>");
+        write(&d, "proxy-services/E.xml", "<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"E\"><target><endpoint><address uri=\"ftp://x/\"/></endpoint></target></proxy>");
+        write(&d, "proxy-services/F.xml", "<proxy xmlns=\"http://ws.apache.org/ns/synapse\" name=\"A\"><target endpoint=\"x\"/></proxy>");
+        write(&d, "sequences/loop.xml", "<definitions xmlns=\"http://ws.apache.org/ns/synapse\"/>");
+        write(&d, "sequences/a.xml", "<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"a\"><sequence key=\"b\"/></sequence>");
+        write(&d, "sequences/b.xml", "<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"b\"><sequence key=\"a\"/></sequence>");
         write(&d, "sequences/broken.xml", "<sequence xmlns=\"http://ws.apache.org/ns/synapse\" name=\"s\">\n<send>");
         let errs = load_dir(&d).unwrap_err();
         let text = errs.to_string();
         assert!(text.contains("A.xml:2:3: no endpoint named 'Missing'"), "{text}");
         assert!(text.contains("unknown transport 'jms'"), "{text}");
-        assert!(text.contains("C.xml:2:1: <log> is not a mediator"), "{text}");
+        assert!(text.contains("C.xml:2:1: <xquery> is not a mediator"), "{text}");
         assert!(text.contains("D.xml:1:1: <proxy> must be in the Synapse namespace"), "{text}");
         assert!(text.contains("already defined at"), "{text}");
         assert!(text.contains("must be an absolute http:// or https:// URL"), "{text}");
         assert!(text.contains("broken.xml:"), "{text}");
+        assert!(text.contains("reference cycle: sequence 'a' → sequence 'b' → sequence 'a'"), "{text}");
+        assert!(text.contains("loop.xml:1:1: a file in sequences/ must hold one <sequence>"), "{text}");
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -98,6 +98,57 @@ impl Element {
     pub fn error(&self, message: impl Into<String>) -> ConfigError {
         self.origin.error(message)
     }
+
+    /// This element as XML text, declaring every namespace in scope that it needs, so the
+    /// text stands on its own (payload formats and local entries are used this way).
+    pub fn to_xml(&self) -> String {
+        let mut out = String::new();
+        self.write_xml(&mut out, &[]);
+        out
+    }
+
+    fn write_xml(&self, out: &mut String, declared_above: &[(String, String)]) {
+        use quick_xml::escape::escape;
+        let qname = match &self.prefix {
+            Some(p) => format!("{p}:{}", self.name),
+            None => self.name.clone(),
+        };
+        out.push('<');
+        out.push_str(&qname);
+        // Declare what is in scope here but not yet declared in the text written so far.
+        let mut declared: Vec<(String, String)> = declared_above.to_vec();
+        let mut seen = std::collections::HashSet::new();
+        for (p, u) in self.namespaces.iter().rev() {
+            if p == "xml" || !seen.insert(p.clone()) {
+                continue;
+            }
+            if declared.iter().rev().find(|(dp, _)| dp == p).map(|(_, du)| du) != Some(u) {
+                if p.is_empty() {
+                    out.push_str(&format!(" xmlns=\"{}\"", escape(u.as_str())));
+                } else {
+                    out.push_str(&format!(" xmlns:{p}=\"{}\"", escape(u.as_str())));
+                }
+                declared.push((p.clone(), u.clone()));
+            }
+        }
+        for a in &self.attributes {
+            out.push_str(&format!(" {}=\"{}\"", a.name, escape(a.value.as_str())));
+        }
+        if self.children.is_empty() {
+            out.push_str("/>");
+            return;
+        }
+        out.push('>');
+        for c in &self.children {
+            match c {
+                Node::Element(e) => e.write_xml(out, &declared),
+                Node::Text(t) => out.push_str(&escape(t.as_str())),
+            }
+        }
+        out.push_str("</");
+        out.push_str(&qname);
+        out.push('>');
+    }
 }
 
 /// Parses a whole file into its root element.
@@ -289,6 +340,18 @@ mod tests {
         assert_eq!(b.attr("k"), Some("v&w"));
         assert_eq!(b.text(), "t<1");
         assert_eq!(b.resolve_prefix("p"), Some("urn:p"));
+    }
+
+    #[test]
+    fn elements_serialise_with_the_namespaces_they_need() {
+        let root = parse("<a xmlns=\"urn:s\" xmlns:m=\"urn:m\"><f><m:q k=\"1&amp;2\">$1 &lt; x</m:q></f></a>").unwrap();
+        let q = root.child("f").unwrap().child("q").unwrap();
+        let text = q.to_xml();
+        assert!(text.starts_with("<m:q ") && text.contains("xmlns:m=\"urn:m\"") && text.contains("xmlns=\"urn:s\""), "{text}");
+        assert!(text.contains("k=\"1&amp;2\"") && text.ends_with(">$1 &lt; x</m:q>"), "{text}");
+        let again = parse(&text).unwrap();
+        assert_eq!(again.namespace.as_deref(), Some("urn:m"));
+        assert_eq!(again.text(), "$1 < x");
     }
 
     #[test]

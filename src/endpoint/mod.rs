@@ -7,6 +7,7 @@
 
 pub mod address;
 pub mod client;
+pub mod default;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,6 +88,7 @@ pub fn build(el: &Element, name: Option<String>) -> Result<Arc<dyn Endpoint>, Co
     }
     match kind.name.as_str() {
         "address" => Ok(Arc::new(address::build(kind, name)?)),
-        other => Err(kind.error(format!("endpoint type <{other}> is not supported yet (supported: address)"))),
+        "default" => Ok(Arc::new(default::build(kind, name)?)),
+        other => Err(kind.error(format!("endpoint type <{other}> is not supported yet (supported: address, default)"))),
     }
 }

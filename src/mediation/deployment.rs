@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::proxy::ProxyService;
 use super::sequence::Sequence;
+use crate::config::synapse::LocalEntry;
 use crate::endpoint::Endpoint;
 
 #[derive(Debug, Default)]
@@ -12,6 +13,11 @@ pub struct Deployment {
     pub proxies: HashMap<String, Arc<ProxyService>>,
     pub sequences: HashMap<String, Arc<Sequence>>,
     pub endpoints: HashMap<String, Arc<dyn Endpoint>>,
+    pub local_entries: HashMap<String, LocalEntry>,
+    /// Mediates messages no proxy service takes (and their responses).
+    pub main: Arc<Sequence>,
+    /// The last-resort error handler.
+    pub fault: Arc<Sequence>,
 }
 
 impl Deployment {

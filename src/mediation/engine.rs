@@ -1,8 +1,12 @@
-//! The engine: runs a message through its proxy service and decides the client's answer.
+//! The engine: runs a message through its proxy service (or `main`) and decides the
+//! client's answer.
 //!
 //! One engine exists per worker thread; it holds the shared deployment and the worker's
 //! backend client. Every message gets exactly one [`Reply`]: the backend's answer, one a
 //! mediator chose, or a SOAP fault — never silence.
+//!
+//! Errors travel up as `Err` through the mediators that raised them; the nearest handler
+//! takes them: a sequence's `onError`, else the proxy's `faultSequence`, else `fault`.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -11,41 +15,95 @@ use super::deployment::Deployment;
 use super::proxy::ProxyService;
 use super::sequence::Sequence;
 use super::{Flow, MediationError, Mediator};
-use crate::endpoint::{BackendClient, Endpoint};
-use crate::message::{MessageContext, Reply, SoapFault};
+use actix_web::http::StatusCode;
+
+use crate::endpoint::default::DefaultEndpoint;
+use crate::endpoint::{BackendClient, BackendResponse, Endpoint};
+use crate::message::{controls, MessageContext, Reply, Scope, SoapFault};
 
 /// Error code when mediation ends without deciding what the client gets.
 pub const NO_RESPONSE: u32 = 101510;
 
+/// How long a one-way delivery may take to read the backend's (ignored) answer.
+const ONE_WAY_DRAIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Bounds on what a message may cost to read.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// The largest body mediation will read into memory (larger ones get 413). Bodies
+    /// nobody reads stream through whatever their size.
+    pub max_body: usize,
+    /// Bounds on parsing (depth, children, attributes), Apache CXF's defaults.
+    pub xml: crate::xml::Limits,
+}
+
+impl Limits {
+    pub fn from_config(c: &crate::config::axis2::MessageLimits) -> Self {
+        Limits {
+            max_body: c.max_message_size,
+            xml: crate::xml::Limits {
+                max_depth: c.max_element_depth,
+                max_child_elements: c.max_child_elements,
+                max_attributes: c.max_attribute_count,
+                max_attribute_size: c.max_attribute_size,
+                max_text_size: c.max_text_length,
+            },
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::from_config(&crate::config::axis2::MessageLimits::default())
+    }
+}
+
 pub struct Engine {
     pub deployment: Arc<Deployment>,
+    pub limits: Limits,
     pub client: Rc<BackendClient>,
+    /// Where `<send/>` without an endpoint goes: the message's `To`.
+    implicit_to: Arc<dyn Endpoint>,
 }
 
 impl Engine {
+    pub fn new(deployment: Arc<Deployment>, limits: Limits, client: Rc<BackendClient>) -> Self {
+        Engine { deployment, limits, client, implicit_to: Arc::new(DefaultEndpoint::implicit()) }
+    }
+
     /// Mediates one request to its end and returns what the client receives.
     pub async fn mediate(&self, mut ctx: MessageContext) -> Reply {
-        let proxy = self.deployment.proxy_for_path(ctx.uri.path()).filter(|p| p.serves(ctx.connection.transport)).cloned();
+        let proxy = self.deployment.proxy_for_path(ctx.uri.path()).cloned();
         match proxy {
-            Some(proxy) => {
+            Some(proxy) if proxy.serves(ctx.connection.transport) && ctx.wants_wsdl() => match &proxy.wsdl {
+                Some(wsdl) => ctx.set_reply(Reply::xml(StatusCode::OK, wsdl.clone())),
+                None => ctx.reply_with_fault(SoapFault::client(format!("no WSDL is published for {}", proxy.name)).with_status(StatusCode::NOT_FOUND)),
+            },
+            Some(proxy) if proxy.serves(ctx.connection.transport) => {
                 ctx.service = Some(proxy.clone());
                 if let Err(e) = self.through_proxy(&proxy, &mut ctx).await {
-                    self.fault(&mut ctx, e, proxy.fault_sequence.as_ref()).await;
+                    let handler = proxy.fault_sequence.clone().unwrap_or_else(|| self.deployment.fault.clone());
+                    self.handle_error(&mut ctx, e, &handler).await;
                 }
             }
-            None => {
-                log::debug!("no service for {} on {}", ctx.uri, ctx.connection.transport.name());
+            Some(_) => {
                 let reason = format!("The service cannot be found for the endpoint reference (EPR) {}", ctx.uri);
                 ctx.reply_with_fault(SoapFault::client(reason));
+            }
+            None => {
+                let routed = match ctx.read_addressing(&self.limits).await {
+                    Ok(()) => self.deployment.main.mediate(&mut ctx, self).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = routed {
+                    let fault = self.deployment.fault.clone();
+                    self.handle_error(&mut ctx, e, &fault).await;
+                }
             }
         }
         match ctx.take_reply() {
             Some(reply) => reply,
-            None => {
-                log::warn!("mediation of {} ended without a response to the client", ctx.uri);
-                let f = SoapFault::server("Mediation ended without a response to the client").with_error(NO_RESPONSE, "no response");
-                f.into_reply(ctx.format)
-            }
+            None => unanswered(&ctx),
         }
     }
 
@@ -56,48 +114,104 @@ impl Engine {
             }
         }
         if let Some(endpoint) = &proxy.endpoint {
-            self.send(ctx, endpoint.as_ref(), None).await?;
+            self.send(ctx, endpoint, None).await?;
         }
         Ok(())
     }
 
-    /// Sends the message to `endpoint` and mediates the response through `receive`, or the
-    /// service's out-sequence; with neither, the response goes straight back to the client.
-    pub async fn send(&self, ctx: &mut MessageContext, endpoint: &dyn Endpoint, receive: Option<&Arc<Sequence>>) -> Result<(), MediationError> {
+    /// Sends the message to `endpoint` and mediates the response through `receive`, else
+    /// the proxy's out-sequence, else `main` for messages no proxy took. A proxy without an
+    /// out-sequence returns the response as it is. Afterwards the request has its reply.
+    ///
+    /// With `OUT_ONLY` or `FORCE_SC_ACCEPTED` set, the client gets `202 Accepted` at once
+    /// and the message is delivered in the background (failures are logged).
+    pub async fn send(&self, ctx: &mut MessageContext, endpoint: &Arc<dyn Endpoint>, receive: Option<&Arc<Sequence>>) -> Result<(), MediationError> {
+        if ctx.properties.flag(Scope::Default, controls::OUT_ONLY) || ctx.properties.flag(Scope::Axis2, controls::FORCE_SC_ACCEPTED) {
+            self.send_one_way(ctx, endpoint.clone());
+            ctx.set_reply(Reply::accepted());
+            return Ok(());
+        }
         let response = endpoint.send(ctx, &self.client).await?;
+        self.mediate_response(ctx, response, receive).await;
+        Ok(())
+    }
+
+    fn send_one_way(&self, ctx: &mut MessageContext, endpoint: Arc<dyn Endpoint>) {
+        let mut detached = ctx.detach();
+        let client = self.client.clone();
+        actix_web::rt::spawn(async move {
+            match endpoint.send(&mut detached, &client).await {
+                Ok(response) => {
+                    // Read the answer so the connection can go back to the pool.
+                    let drained = actix_web::rt::time::timeout(ONE_WAY_DRAIN, response.body.into_bytes(usize::MAX)).await;
+                    if !matches!(drained, Ok(Ok(_))) {
+                        log::warn!("one-way delivery to {}: the answer could not be read", endpoint.name().unwrap_or("the endpoint"));
+                    }
+                }
+                Err(e) => log::warn!("one-way delivery failed: {e}"),
+            }
+        });
+    }
+
+    /// `<loopback/>`: the current request is mediated as if it were the response.
+    pub async fn loop_back(&self, ctx: &mut MessageContext) -> Result<(), MediationError> {
+        let response = BackendResponse { status: StatusCode::OK, headers: std::mem::take(&mut ctx.headers), body: ctx.take_body_for_sending() };
+        self.mediate_response(ctx, response, None).await;
+        Ok(())
+    }
+
+    /// The endpoint a `send`/`call` uses: its own, or the message's `To`.
+    pub fn endpoint_for(&self, _ctx: &MessageContext, given: Option<&Arc<dyn Endpoint>>) -> Result<Arc<dyn Endpoint>, MediationError> {
+        Ok(given.cloned().unwrap_or_else(|| self.implicit_to.clone()))
+    }
+
+    async fn mediate_response(&self, ctx: &mut MessageContext, response: BackendResponse, receive: Option<&Arc<Sequence>>) {
         let mut out = ctx.response(response.status, response.headers, response.body);
         let service = ctx.service.clone();
-        match receive.or(service.as_ref().and_then(|s| s.out_sequence.as_ref())) {
+        let sequence = match (receive, &service) {
+            (Some(r), _) => Some(r.clone()),
+            (None, Some(proxy)) => proxy.out_sequence.clone(),
+            (None, None) => Some(self.deployment.main.clone()),
+        };
+        match sequence {
             Some(seq) => {
                 if let Err(e) = seq.mediate(&mut out, self).await {
-                    self.fault(&mut out, e, service.as_ref().and_then(|s| s.fault_sequence.as_ref())).await;
+                    let handler = service.and_then(|s| s.fault_sequence.clone()).unwrap_or_else(|| self.deployment.fault.clone());
+                    self.handle_error(&mut out, e, &handler).await;
                 }
             }
             None => out.reply_with_current_message(),
         }
-        if let Some(reply) = out.take_reply() {
-            ctx.set_reply(reply);
-        }
-        Ok(())
+        let reply = out.take_reply().unwrap_or_else(|| unanswered(&out));
+        ctx.set_reply(reply);
     }
 
-    /// The fault path: records the error for the handler, runs it, and answers with a SOAP
-    /// fault if the handler did not answer itself.
-    async fn fault(&self, ctx: &mut MessageContext, e: MediationError, handler: Option<&Arc<Sequence>>) {
+    /// The fault path: records the error where the handler can read it (`ERROR_CODE`,
+    /// `ERROR_MESSAGE`, `ERROR_DETAIL`) and runs the handler. If the handler does not
+    /// answer, the client later gets a SOAP fault built from those properties.
+    pub async fn handle_error(&self, ctx: &mut MessageContext, e: MediationError, handler: &Sequence) {
         log::warn!("{} {}: {}", ctx.method, ctx.uri, e);
-        let props = &mut ctx.properties.default;
-        props.insert("ERROR_CODE".into(), e.code.to_string());
-        props.insert("ERROR_MESSAGE".into(), e.message.clone());
-        if let Some(d) = &e.detail {
-            props.insert("ERROR_DETAIL".into(), d.clone());
+        if let Some(fault) = &e.client_fault {
+            // The client's own mistake: it gets exactly this answer.
+            ctx.reply_with_fault((**fault).clone());
         }
-        if let Some(seq) = handler {
-            if let Err(e2) = seq.mediate(ctx, self).await {
-                log::error!("the fault sequence failed too: {e2}");
-            }
-        }
-        if !ctx.has_reply() {
-            ctx.reply_with_fault(SoapFault::server(e.message.clone()).with_error(e.code, &e.message));
+        ctx.properties.set_error(e.code, &e.message, e.detail.as_deref());
+        if let Err(e2) = handler.mediate(ctx, self).await {
+            log::error!("the fault handler failed too: {e2}");
+            ctx.properties.set_error(e2.code, &e2.message, e2.detail.as_deref());
         }
     }
+}
+
+/// What a client gets when mediation ended without answering: the recorded error as a SOAP
+/// fault, or a fault saying nothing answered.
+fn unanswered(ctx: &MessageContext) -> Reply {
+    let fault = match ctx.properties.error() {
+        Some((code, message)) => SoapFault::server(message.clone()).with_error(code, &message),
+        None => {
+            log::warn!("mediation of {} ended without a response to the client", ctx.uri);
+            SoapFault::server("Mediation ended without a response to the client").with_error(NO_RESPONSE, "no response")
+        }
+    };
+    fault.into_reply(ctx.format)
 }

@@ -3,7 +3,11 @@
 //! The code, message and detail reach the fault sequence as the `ERROR_CODE`,
 //! `ERROR_MESSAGE` and `ERROR_DETAIL` properties, and the client in the default fault.
 
+use actix_web::http::StatusCode;
+
 use crate::endpoint::EndpointError;
+use crate::message::body::BodyError;
+use crate::message::SoapFault;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} (error code {code})")]
@@ -11,16 +15,42 @@ pub struct MediationError {
     pub code: u32,
     pub message: String,
     pub detail: Option<String>,
+    /// For errors the client caused (a body too large, hostile or malformed XML): the
+    /// fault it gets, whatever the fault handlers do.
+    pub client_fault: Option<Box<SoapFault>>,
 }
+
+/// Error code when the client's message cannot be read.
+pub const UNREADABLE_MESSAGE: u32 = 101000;
+/// Error code when a backend's response cannot be read (Synapse's response processing
+/// failure).
+pub const UNREADABLE_RESPONSE: u32 = 101510;
 
 impl MediationError {
     pub fn new(code: u32, message: impl Into<String>) -> Self {
-        MediationError { code, message: message.into(), detail: None }
+        MediationError { code, message: message.into(), detail: None, client_fault: None }
+    }
+
+    /// The client sent something we will not read: a client fault, with `status` if the
+    /// SOAP binding's own is not right (413 for a body too large).
+    pub fn client(message: impl Into<String>, status: Option<StatusCode>) -> Self {
+        let message = message.into();
+        let mut fault = SoapFault::client(message.clone());
+        fault.status = status;
+        MediationError { code: UNREADABLE_MESSAGE, message, detail: None, client_fault: Some(Box::new(fault)) }
+    }
+
+    /// A body that could not be read into memory.
+    pub fn body(e: &BodyError) -> Self {
+        match e {
+            BodyError::TooLarge { .. } => Self::client(e.to_string(), Some(StatusCode::PAYLOAD_TOO_LARGE)),
+            BodyError::Read(_) => Self::client(e.to_string(), None),
+        }
     }
 }
 
 impl From<EndpointError> for MediationError {
     fn from(e: EndpointError) -> Self {
-        MediationError { code: e.code(), message: e.to_string(), detail: None }
+        MediationError { code: e.code(), message: e.to_string(), detail: None, client_fault: None }
     }
 }

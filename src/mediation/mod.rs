@@ -9,11 +9,16 @@
 
 pub mod deployment;
 pub mod engine;
+pub mod expression;
+pub mod get_property;
 pub mod error;
 pub mod mediator;
 pub mod mediators;
 pub mod proxy;
 pub mod sequence;
+pub mod text;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use engine::Engine;
 pub use error::MediationError;

@@ -20,6 +20,8 @@ pub struct ProxyService {
     /// The target endpoint, used after the in-sequence lets the message through.
     pub endpoint: Option<Arc<dyn Endpoint>>,
     pub parameters: Vec<(String, String)>,
+    /// `<publishWSDL>`: served at `/services/<name>?wsdl`.
+    pub wsdl: Option<String>,
 }
 
 impl ProxyService {
@@ -63,14 +65,35 @@ pub fn build(el: &Element, b: &mut Builder<'_>) -> Result<ProxyService, ConfigEr
         return Err(target.error(format!("proxy '{name}': the target needs an endpoint or an inSequence")));
     }
     let mut parameters = Vec::new();
+    let mut wsdl = None;
     for c in el.elements() {
         match c.name.as_str() {
             "target" | "description" => {}
             "parameter" => parameters.push((c.required_attr("name")?.to_string(), c.text())),
+            "publishWSDL" => wsdl = Some(published_wsdl(c, b)?),
             other => log::warn!("{}: <{other}> in proxy '{name}' is not supported yet; ignored", c.origin),
         }
     }
-    Ok(ProxyService { name, transports, in_sequence, out_sequence, fault_sequence, endpoint, parameters })
+    Ok(ProxyService { name, transports, in_sequence, out_sequence, fault_sequence, endpoint, parameters, wsdl })
+}
+
+/// The WSDL text of `<publishWSDL key|uri>` or of the WSDL written inside it.
+fn published_wsdl(el: &Element, b: &mut Builder<'_>) -> Result<String, ConfigError> {
+    if let Some(key) = el.attr("key") {
+        return Ok(b.local_entry(key, el)?.text());
+    }
+    if let Some(uri) = el.attr("uri") {
+        let path = match uri.strip_prefix("file:") {
+            Some(p) => b.base.join(p.trim_start_matches("//")),
+            None if uri.contains("://") => return Err(el.error(format!("uri '{uri}': only file: WSDLs are read (no remote fetches at load)"))),
+            None => b.base.join(uri),
+        };
+        return std::fs::read_to_string(&path).map_err(|e| el.error(format!("cannot read the WSDL {}: {e}", path.display())));
+    }
+    match el.elements().next() {
+        Some(inline) => Ok(inline.to_xml()),
+        None => Err(el.error("<publishWSDL> needs a key, a uri or an inline WSDL")),
+    }
 }
 
 /// A target sequence given by key (attribute) or inline (element), not both.

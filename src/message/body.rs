@@ -10,6 +10,8 @@ use actix_web::error::PayloadError;
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, Stream, StreamExt};
 
+use crate::xml::Document;
+
 /// A stream of body chunks from either side (client request or backend response).
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>;
 
@@ -18,6 +20,15 @@ pub enum Body {
     /// Not yet read; `length` is the declared Content-Length, if any.
     Stream { stream: ByteStream, length: Option<u64> },
     Bytes(Bytes),
+    /// Parsed because a mediator looked inside.
+    Xml(Box<XmlBody>),
+}
+
+/// A parsed body, with the bytes it came from for as long as nobody changes it (so an
+/// unchanged message goes on exactly as it arrived, without re-serialising).
+pub struct XmlBody {
+    pub doc: Document,
+    pub original: Option<Bytes>,
 }
 
 /// Why a body could not be read into memory.
@@ -44,6 +55,15 @@ impl Body {
             Body::Empty => Some(0),
             Body::Stream { length, .. } => *length,
             Body::Bytes(b) => Some(b.len() as u64),
+            Body::Xml(x) => x.original.as_ref().map(|b| b.len() as u64),
+        }
+    }
+
+    /// The body as it goes on the wire: a parsed body becomes bytes again.
+    pub fn for_wire(self) -> Body {
+        match self {
+            Body::Xml(x) => Body::Bytes(x.into_bytes()),
+            other => other,
         }
     }
 
@@ -61,6 +81,7 @@ impl Body {
             Body::Empty => Ok(Bytes::new()),
             Body::Bytes(b) if b.len() > limit => Err(BodyError::TooLarge { limit }),
             Body::Bytes(b) => Ok(b),
+            Body::Xml(x) => Ok(x.into_bytes()),
             Body::Stream { length: Some(n), .. } if n > limit as u64 => Err(BodyError::TooLarge { limit }),
             Body::Stream { mut stream, length } => {
                 let mut buf = BytesMut::with_capacity(length.unwrap_or(8 * 1024) as usize);
@@ -77,12 +98,22 @@ impl Body {
     }
 }
 
+impl XmlBody {
+    pub fn into_bytes(self) -> Bytes {
+        match self.original {
+            Some(b) => b,
+            None => Bytes::from(self.doc.to_xml()),
+        }
+    }
+}
+
 impl std::fmt::Debug for Body {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Body::Empty => f.write_str("Body::Empty"),
             Body::Stream { length, .. } => write!(f, "Body::Stream(length: {length:?})"),
             Body::Bytes(b) => write!(f, "Body::Bytes({} bytes)", b.len()),
+            Body::Xml(x) => write!(f, "Body::Xml(changed: {})", x.original.is_none()),
         }
     }
 }

@@ -13,17 +13,21 @@ pub mod body;
 pub mod fault;
 pub mod format;
 pub mod headers;
+pub mod properties;
 
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, StatusCode, Uri};
 
-pub use body::Body;
+pub use body::{Body, XmlBody};
+
+use crate::mediation::engine::Limits;
+use crate::mediation::MediationError;
 pub use fault::{FaultCode, SoapFault};
 pub use format::MessageFormat;
+pub use properties::{controls, Properties, Scope, Value};
 
 use crate::mediation::proxy::ProxyService;
 use crate::transport::connection::Connection;
@@ -36,15 +40,6 @@ pub enum Direction {
     Out,
 }
 
-/// Properties set and read by mediators, by scope.
-#[derive(Debug, Clone, Default)]
-pub struct Properties {
-    /// Synapse's default scope (`$ctx:`).
-    pub default: HashMap<String, String>,
-    /// The axis2 scope (`$axis2:`): transport-level controls such as `HTTP_SC`.
-    pub axis2: HashMap<String, String>,
-}
-
 /// What the client receives.
 pub struct Reply {
     pub status: StatusCode,
@@ -52,10 +47,37 @@ pub struct Reply {
     pub body: Body,
 }
 
+impl Reply {
+    /// `202 Accepted` with no body: the message was taken and nothing comes back.
+    pub fn accepted() -> Reply {
+        Reply { status: StatusCode::ACCEPTED, headers: HeaderMap::new(), body: Body::Empty }
+    }
+
+    /// An XML document as the answer.
+    pub fn xml(status: StatusCode, text: String) -> Reply {
+        let mut headers = HeaderMap::new();
+        headers.insert(actix_web::http::header::CONTENT_TYPE, actix_web::http::header::HeaderValue::from_static("text/xml; charset=UTF-8"));
+        Reply { status, headers, body: Body::Bytes(bytes::Bytes::from(text)) }
+    }
+}
+
 impl std::fmt::Debug for Reply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reply").field("status", &self.status).field("body", &self.body).finish()
     }
+}
+
+/// WS-Addressing 1.0 and the 2004 submission (still common with Synapse clients).
+pub const WSA_NAMESPACES: [&str; 2] = ["http://www.w3.org/2005/08/addressing", "http://schemas.xmlsoap.org/ws/2004/08/addressing"];
+
+/// WS-Addressing headers of a message (`wsa:To` goes to [`MessageContext::to`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Addressing {
+    pub action: Option<String>,
+    pub message_id: Option<String>,
+    pub reply_to: Option<String>,
+    pub fault_to: Option<String>,
+    pub from: Option<String>,
 }
 
 pub struct MessageContext {
@@ -74,6 +96,8 @@ pub struct MessageContext {
     pub soap_action: Option<String>,
     /// The message's destination (wsa:To or the request URL).
     pub to: Option<String>,
+    /// WS-Addressing headers read from the envelope (`Action`, `MessageID`, …).
+    pub addressing: Addressing,
     pub body: Body,
     pub properties: Properties,
     /// The proxy service that took the request, if any.
@@ -104,6 +128,7 @@ impl MessageContext {
             format,
             soap_action,
             to,
+            addressing: Addressing::default(),
             body,
             properties: Properties::default(),
             service: None,
@@ -129,11 +154,124 @@ impl MessageContext {
             format,
             soap_action: None,
             to: None,
+            addressing: Addressing::default(),
             body,
             properties: std::mem::take(&mut self.properties),
             service: self.service.clone(),
             reply: None,
         }
+    }
+
+    /// The whole message as text (read into memory, at most `limit` bytes).
+    pub async fn message_text(&mut self, limit: usize) -> Result<String, MediationError> {
+        if let Body::Xml(x) = &self.body {
+            if x.original.is_none() {
+                return Ok(x.doc.to_xml());
+            }
+        }
+        let bytes = self.buffered_body(limit).await?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Reads a streaming body into memory (once), so it can be looked at and still sent.
+    pub async fn buffered_body(&mut self, limit: usize) -> Result<bytes::Bytes, MediationError> {
+        if let Body::Xml(x) = &self.body {
+            if let Some(b) = &x.original {
+                return Ok(b.clone());
+            }
+        }
+        let body = std::mem::replace(&mut self.body, Body::Empty);
+        let bytes = body.into_bytes(limit).await.map_err(|e| MediationError::body(&e))?;
+        self.body = Body::Bytes(bytes.clone());
+        Ok(bytes)
+    }
+
+    /// Parses the body (once) so mediators can look inside. XML the client sent that we
+    /// will not read (DTD, limits, malformed) is the client's fault; from a backend, ours.
+    pub async fn ensure_document(&mut self, limits: &Limits) -> Result<(), MediationError> {
+        if matches!(self.body, Body::Xml(_)) {
+            return Ok(());
+        }
+        let bytes = self.buffered_body(limits.max_body).await?;
+        let doc = if bytes.iter().all(u8::is_ascii_whitespace) {
+            crate::xml::Document::new()
+        } else {
+            crate::xml::parse(&bytes, &limits.xml).map_err(|e| self.unreadable(&e))?
+        };
+        self.body = Body::Xml(Box::new(XmlBody { doc, original: Some(bytes) }));
+        Ok(())
+    }
+
+    fn unreadable(&self, e: &crate::xml::XmlError) -> MediationError {
+        let message = match e {
+            crate::xml::XmlError::Doctype => "DTD is not allowed in a SOAP message".to_string(),
+            other => other.to_string(),
+        };
+        match self.direction {
+            Direction::In => MediationError::client(message, None),
+            Direction::Out => MediationError::new(crate::mediation::error::UNREADABLE_RESPONSE, format!("the backend's response: {message}")),
+        }
+    }
+
+    /// The parsed body, once [`Self::ensure_document`] has run.
+    pub fn document(&self) -> Option<&crate::xml::Document> {
+        match &self.body {
+            Body::Xml(x) => Some(&x.doc),
+            _ => None,
+        }
+    }
+
+    /// The parsed body for changing: from now on the message is sent re-serialised.
+    pub fn document_mut(&mut self) -> Option<&mut crate::xml::Document> {
+        match &mut self.body {
+            Body::Xml(x) => {
+                x.original = None;
+                Some(&mut x.doc)
+            }
+            _ => None,
+        }
+    }
+
+    /// Replaces the body with a new document (the content type stays as it is).
+    pub fn set_document(&mut self, doc: crate::xml::Document) {
+        self.body = Body::Xml(Box::new(XmlBody { doc, original: None }));
+    }
+
+    /// The body to put on the wire, leaving the context empty.
+    pub fn take_body_for_sending(&mut self) -> Body {
+        std::mem::replace(&mut self.body, Body::Empty).for_wire()
+    }
+
+    /// A copy of this request for delivery in the background: it takes the body and
+    /// copies everything else.
+    pub fn detach(&mut self) -> MessageContext {
+        MessageContext {
+            direction: self.direction,
+            connection: self.connection.clone(),
+            method: self.method.clone(),
+            uri: self.uri.clone(),
+            status: self.status,
+            headers: self.headers.clone(),
+            format: self.format,
+            soap_action: self.soap_action.clone(),
+            to: self.to.clone(),
+            addressing: self.addressing.clone(),
+            body: self.take_body_for_sending(),
+            properties: self.properties.clone(),
+            service: self.service.clone(),
+            reply: None,
+        }
+    }
+
+    /// After a `call`: the backend's response becomes the current message.
+    pub fn become_response(&mut self, status: StatusCode, headers: HeaderMap, body: Body) {
+        let content_type = headers.get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        if content_type.is_some() {
+            self.format = MessageFormat::from_content_type(content_type);
+        }
+        self.status = Some(status);
+        self.headers = headers;
+        self.body = body;
     }
 
     /// Decides what goes back to the client; the first decision wins.
@@ -144,11 +282,34 @@ impl MessageContext {
     }
 
     /// Returns the current message (status, headers, body) to the client.
+    ///
+    /// The axis2-scope controls apply here: `HTTP_SC` sets the status, `NO_ENTITY_BODY`
+    /// drops the body, `messageType` / `ContentType` set the content type.
     pub fn reply_with_current_message(&mut self) {
-        let status = self.status.unwrap_or(StatusCode::OK);
-        let body = std::mem::replace(&mut self.body, Body::Empty);
+        let mut status = self.status.unwrap_or(StatusCode::OK);
+        if let Some(sc) = self.properties.get(Scope::Axis2, controls::HTTP_SC) {
+            match sc.to_string().trim().parse::<u16>().ok().and_then(|n| StatusCode::from_u16(n).ok()) {
+                Some(s) => status = s,
+                None => log::warn!("HTTP_SC '{sc}' is not an HTTP status code; kept {status}"),
+            }
+        }
+        self.apply_content_type();
+        let body = if self.properties.flag(Scope::Axis2, controls::NO_ENTITY_BODY) { Body::Empty } else { self.take_body_for_sending() };
         let headers = std::mem::take(&mut self.headers);
         self.set_reply(Reply { status, headers, body });
+    }
+
+    /// `messageType` (or `ContentType`) in the axis2 scope sets the outgoing content type.
+    pub fn apply_content_type(&mut self) {
+        let wanted = self.properties.get(Scope::Axis2, controls::MESSAGE_TYPE).or_else(|| self.properties.get(Scope::Axis2, controls::CONTENT_TYPE));
+        if let Some(ct) = wanted.map(|v| v.to_string()) {
+            match actix_web::http::header::HeaderValue::from_str(&ct) {
+                Ok(v) => {
+                    self.headers.insert(actix_web::http::header::CONTENT_TYPE, v);
+                }
+                Err(_) => log::warn!("messageType '{ct}' is not a valid content type; ignored"),
+            }
+        }
     }
 
     pub fn has_reply(&self) -> bool {
@@ -157,6 +318,47 @@ impl MessageContext {
 
     pub fn take_reply(&mut self) -> Option<Reply> {
         self.reply.take()
+    }
+
+    /// `GET …?wsdl` (or `?wsdl2`): a request for the service description.
+    pub fn wants_wsdl(&self) -> bool {
+        self.method == Method::GET && self.uri.query().is_some_and(|q| q.split('&').any(|p| p.eq_ignore_ascii_case("wsdl") || p.eq_ignore_ascii_case("wsdl2")))
+    }
+
+    /// Reads the WS-Addressing headers into `to` and `addressing` (messages that no proxy
+    /// takes are routed by them). Only SOAP messages with a header are parsed for this.
+    pub async fn read_addressing(&mut self, limits: &Limits) -> Result<(), MediationError> {
+        if self.format == MessageFormat::Pox || matches!(self.body, Body::Empty) {
+            return Ok(());
+        }
+        self.ensure_document(limits).await?;
+        let Some(doc) = self.document() else { return Ok(()) };
+        let Some(header) = crate::xml::soap::envelope(doc).and_then(|e| e.header) else { return Ok(()) };
+        let mut found = Addressing::default();
+        let mut to = None;
+        for h in doc.child_elements(header) {
+            let Some(ns) = doc.namespace_uri(h) else { continue };
+            if !WSA_NAMESPACES.contains(&ns) {
+                continue;
+            }
+            // ReplyTo, FaultTo and From are endpoint references: their Address holds the URL.
+            let address = |el| doc.child_element(el, Some(ns), "Address").map(|a| doc.string_value(a).trim().to_string());
+            let text = || doc.string_value(h).trim().to_string();
+            match doc.local_name(h) {
+                "To" => to = Some(text()),
+                "Action" => found.action = Some(text()),
+                "MessageID" => found.message_id = Some(text()),
+                "ReplyTo" => found.reply_to = address(h),
+                "FaultTo" => found.fault_to = address(h),
+                "From" => found.from = address(h),
+                _ => {}
+            }
+        }
+        if to.is_some() {
+            self.to = to;
+        }
+        self.addressing = found;
+        Ok(())
     }
 
     /// Answers the client with `fault`, in this message's format.

@@ -47,8 +47,16 @@ pub async fn handle(req: HttpRequest, payload: web::Payload, engine: web::Data<E
         .map(|v| v.trim().trim_matches('"').to_string())
         .or_else(|| content_type.as_deref().and_then(format::action_parameter).map(str::to_string))
         .filter(|a| !a.is_empty());
-    let ctx = MessageContext::request(connection, req.method().clone(), req.uri().clone(), headers, format, soap_action, None, body);
+    let to = Some(request_url(&req, connection.transport));
+    let ctx = MessageContext::request(connection, req.method().clone(), req.uri().clone(), headers, format, soap_action, to, body);
     respond(engine.mediate(ctx).await)
+}
+
+/// The URL the client addressed, the message's `To` until WS-Addressing says otherwise.
+fn request_url(req: &HttpRequest, transport: Transport) -> String {
+    let host = req.headers().get(actix_web::http::header::HOST).and_then(|h| h.to_str().ok());
+    let host = host.map(str::to_string).unwrap_or_else(|| req.app_config().local_addr().to_string());
+    format!("{}://{host}{}", transport.name(), req.uri())
 }
 
 /// Reads just enough of the body to see its root element and decide its format.
@@ -90,11 +98,12 @@ fn format_fault(e: FormatError) -> SoapFault {
 /// Writes a reply, streaming its body when it is a stream.
 fn respond(reply: Reply) -> HttpResponse {
     let Reply { status, headers, body } = reply;
-    let mut response = match body {
+    let mut response = match body.for_wire() {
         Body::Empty => HttpResponse::new(status),
         Body::Bytes(b) => HttpResponse::with_body(status, b).map_into_boxed_body(),
         Body::Stream { stream, length: Some(n) } => HttpResponse::with_body(status, SizedStream::new(n, stream)).map_into_boxed_body(),
         Body::Stream { stream, length: None } => HttpResponse::build(status).streaming(stream),
+        Body::Xml(_) => HttpResponse::new(status),
     };
     let out: &mut HeaderMap = response.headers_mut();
     for (name, value) in headers {

@@ -84,6 +84,15 @@ pub fn start_stockquote_https(identity: &mediate::security::pki::Issued, trust: 
     })
 }
 
+/// The sample stock-quote service over plain HTTP.
+pub fn start_stockquote_http() -> Backend {
+    run_in_thread(move || {
+        let opts = mediate_samples::server::ServerOptions { http: Some("127.0.0.1:0".parse().unwrap()), https: None, workers: 1 };
+        let running = mediate_samples::server::start(opts).unwrap();
+        (running.server, running.http_addr.unwrap())
+    })
+}
+
 /// Runs a server made by `make` on its own actix system and thread.
 fn run_in_thread(make: impl FnOnce() -> (actix_web::dev::Server, SocketAddr) + Send + 'static) -> Backend {
     let (tx, rx) = mpsc::channel();

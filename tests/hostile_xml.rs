@@ -1,0 +1,112 @@
+//! Hostile and broken XML against a proxy that reads the message: each gets a client
+//! fault (or 413), quickly and with bounded memory, and the server keeps serving.
+
+mod common;
+
+use common::{backend, start_server, TestPki};
+
+const ENV_OPEN: &str = r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>"#;
+const ENV_CLOSE: &str = "</soapenv:Body></soapenv:Envelope>";
+
+struct Setup {
+    server: common::server::Server,
+    _backend: backend::Backend,
+    _dir: tempfile::TempDir,
+}
+
+fn setup() -> Setup {
+    let pki = TestPki::new();
+    let backend = backend::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut axis2 = common::axis2_xml(&pki, "none");
+    axis2 = axis2.replace("<axisconfig name=\"test\">", "<axisconfig name=\"test\">\n  <parameter name=\"MaxMessageSize\">1048576</parameter>");
+    // The filter makes mediation read (and so parse) every message.
+    let proxy = format!(
+        r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="Reader" transports="http">
+  <target>
+    <inSequence>
+      <filter xpath="count(//*) &gt; 0"><then><send><endpoint><address uri="{}"/></endpoint></send></then><else><drop/></else></filter>
+    </inSequence>
+    <outSequence><send/></outSequence>
+  </target>
+</proxy>"#,
+        backend.url("/echo")
+    );
+    let server = start_server(dir.path(), &axis2, &[("Reader", proxy)]);
+    Setup { server, _backend: backend, _dir: dir }
+}
+
+fn post(s: &Setup, body: &[u8]) -> common::client::Response {
+    common::client::post(&s.server.http_url("/services/Reader"), &[("Content-Type", "text/xml")], body, &Default::default()).unwrap()
+}
+
+fn nested(depth_inside_body: usize) -> String {
+    // Envelope and Body are depth 1 and 2.
+    let mut s = ENV_OPEN.to_string();
+    for _ in 0..depth_inside_body {
+        s.push_str("<e>");
+    }
+    for _ in 0..depth_inside_body {
+        s.push_str("</e>");
+    }
+    s + ENV_CLOSE
+}
+
+fn assert_client_fault(r: &common::client::Response, what: &str, expect: &str) {
+    assert_eq!(r.status, 500, "{what}: {}", r.text());
+    let t = r.text();
+    assert!(t.contains("<faultcode>soapenv:Client</faultcode>") && t.contains(expect), "{what}: {t}");
+}
+
+#[test]
+fn limits_apply_at_their_exact_boundaries() {
+    let s = setup();
+    assert_eq!(post(&s, nested(98).as_bytes()).status, 200, "depth 100 is accepted");
+    assert_client_fault(&post(&s, nested(99).as_bytes()), "depth 101", "depth");
+
+    let siblings = |n: usize| format!("{ENV_OPEN}<list>{}</list>{ENV_CLOSE}", "<i/>".repeat(n));
+    assert_eq!(post(&s, siblings(50_000).as_bytes()).status, 200);
+    assert_client_fault(&post(&s, siblings(50_001).as_bytes()), "50,001 children", "child elements");
+
+    let attrs = |n: usize| format!("{ENV_OPEN}<a {}/>{ENV_CLOSE}", (0..n).map(|i| format!("a{i}=\"v\"")).collect::<Vec<_>>().join(" "));
+    assert_eq!(post(&s, attrs(500).as_bytes()).status, 200);
+    assert_client_fault(&post(&s, attrs(501).as_bytes()), "501 attributes", "attributes");
+
+    let long = |n: usize| format!("{ENV_OPEN}<a v=\"{}\"/>{ENV_CLOSE}", "x".repeat(n));
+    assert_eq!(post(&s, long(64 * 1024).as_bytes()).status, 200);
+    assert_client_fault(&post(&s, long(64 * 1024 + 1).as_bytes()), "64 KiB + 1 attribute", "attribute");
+}
+
+#[test]
+fn dtds_are_refused_fast() {
+    let s = setup();
+    let xxe = format!("<?xml version=\"1.0\"?><!DOCTYPE e [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>{ENV_OPEN}&x;{ENV_CLOSE}");
+    assert_client_fault(&post(&s, xxe.as_bytes()), "external entity", "DTD is not allowed");
+    let mut laughs = String::from("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+    for i in 1..10 {
+        laughs.push_str(&format!("<!ENTITY lol{i} \"{}\">", format!("&lol{};", if i == 1 { String::new() } else { (i - 1).to_string() }).repeat(10)));
+    }
+    laughs.push_str(&format!("]>{ENV_OPEN}<a>&lol9;</a>{ENV_CLOSE}"));
+    let started = std::time::Instant::now();
+    assert_client_fault(&post(&s, laughs.as_bytes()), "billion laughs", "DTD is not allowed");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn broken_xml_and_oversized_bodies() {
+    let s = setup();
+    let mut bad_utf8 = format!("{ENV_OPEN}<a>").into_bytes();
+    bad_utf8.extend_from_slice(&[0xff, 0xfe, 0x80]);
+    bad_utf8.extend_from_slice(format!("</a>{ENV_CLOSE}").as_bytes());
+    assert_client_fault(&post(&s, &bad_utf8), "invalid UTF-8", "");
+    assert_client_fault(&post(&s, format!("{ENV_OPEN}<a><b></a>{ENV_CLOSE}").as_bytes()), "mismatched tags", "malformed");
+    assert_client_fault(&post(&s, format!("{ENV_OPEN}<a>").as_bytes()), "unclosed", "malformed");
+
+    let big = format!("{ENV_OPEN}<a>{}</a>{ENV_CLOSE}", "x".repeat(1024 * 1024));
+    let r = post(&s, big.as_bytes());
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert!(r.text().contains("larger than the limit"), "{}", r.text());
+
+    // and the server still serves
+    assert_eq!(post(&s, nested(3).as_bytes()).status, 200);
+}
