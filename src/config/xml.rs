@@ -99,15 +99,39 @@ impl Element {
         self.origin.error(message)
     }
 
-    /// This element as XML text, declaring every namespace in scope that it needs, so the
-    /// text stands on its own (payload formats and local entries are used this way).
+    /// This element as XML text that stands on its own: the namespaces its subtree uses
+    /// are declared on it (payload formats and local entries are used this way), other
+    /// declarations of its ancestors are left out.
     pub fn to_xml(&self) -> String {
+        let mut used = Vec::new();
+        self.used_prefixes(&mut used);
         let mut out = String::new();
-        self.write_xml(&mut out, &[]);
+        self.write_xml(&mut out, Some(&used));
         out
     }
 
-    fn write_xml(&self, out: &mut String, declared_above: &[(String, String)]) {
+    /// Prefixes used by element and attribute names in this subtree (`""` for unprefixed
+    /// elements in a default namespace).
+    fn used_prefixes(&self, out: &mut Vec<String>) {
+        let p = self.prefix.clone().unwrap_or_default();
+        if (!p.is_empty() || self.namespace.is_some()) && !out.contains(&p) {
+            out.push(p);
+        }
+        for a in &self.attributes {
+            if let Some((p, _)) = a.name.split_once(':') {
+                if p != "xml" && !out.iter().any(|u| u == p) {
+                    out.push(p.to_string());
+                }
+            }
+        }
+        for c in self.elements() {
+            c.used_prefixes(out);
+        }
+    }
+
+    /// Writes the element; on the outermost one, `inherited` lists the prefixes to declare
+    /// from the scope outside it.
+    fn write_xml(&self, out: &mut String, inherited: Option<&[String]>) {
         use quick_xml::escape::escape;
         let qname = match &self.prefix {
             Some(p) => format!("{p}:{}", self.name),
@@ -115,20 +139,21 @@ impl Element {
         };
         out.push('<');
         out.push_str(&qname);
-        // Declare what is in scope here but not yet declared in the text written so far.
-        let mut declared: Vec<(String, String)> = declared_above.to_vec();
-        let mut seen = std::collections::HashSet::new();
-        for (p, u) in self.namespaces.iter().rev() {
-            if p == "xml" || !seen.insert(p.clone()) {
-                continue;
+        let declare = |out: &mut String, p: &str, u: &str| {
+            if p.is_empty() {
+                out.push_str(&format!(" xmlns=\"{}\"", escape(u)));
+            } else {
+                out.push_str(&format!(" xmlns:{p}=\"{}\"", escape(u)));
             }
-            if declared.iter().rev().find(|(dp, _)| dp == p).map(|(_, du)| du) != Some(u) {
-                if p.is_empty() {
-                    out.push_str(&format!(" xmlns=\"{}\"", escape(u.as_str())));
-                } else {
-                    out.push_str(&format!(" xmlns:{p}=\"{}\"", escape(u.as_str())));
+        };
+        for (p, u) in &self.declared {
+            declare(out, p, u);
+        }
+        for p in inherited.unwrap_or(&[]) {
+            if !self.declared.iter().any(|(d, _)| d == p) {
+                if let Some(u) = self.resolve_prefix(p).filter(|u| !u.is_empty()) {
+                    declare(out, p, u);
                 }
-                declared.push((p.clone(), u.clone()));
             }
         }
         for a in &self.attributes {
@@ -141,7 +166,7 @@ impl Element {
         out.push('>');
         for c in &self.children {
             match c {
-                Node::Element(e) => e.write_xml(out, &declared),
+                Node::Element(e) => e.write_xml(out, None),
                 Node::Text(t) => out.push_str(&escape(t.as_str())),
             }
         }
@@ -347,7 +372,10 @@ mod tests {
         let root = parse("<a xmlns=\"urn:s\" xmlns:m=\"urn:m\"><f><m:q k=\"1&amp;2\">$1 &lt; x</m:q></f></a>").unwrap();
         let q = root.child("f").unwrap().child("q").unwrap();
         let text = q.to_xml();
-        assert!(text.starts_with("<m:q ") && text.contains("xmlns:m=\"urn:m\"") && text.contains("xmlns=\"urn:s\""), "{text}");
+        assert!(text.starts_with("<m:q ") && text.contains("xmlns:m=\"urn:m\""), "{text}");
+        assert!(!text.contains("urn:s"), "an unused default namespace is not declared: {text}");
+        let f = root.child("f").unwrap().to_xml();
+        assert!(f.starts_with("<f xmlns=\"urn:s\" xmlns:m=\"urn:m\">"), "{f}");
         assert!(text.contains("k=\"1&amp;2\"") && text.ends_with(">$1 &lt; x</m:q>"), "{text}");
         let again = parse(&text).unwrap();
         assert_eq!(again.namespace.as_deref(), Some("urn:m"));

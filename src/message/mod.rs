@@ -103,7 +103,12 @@ pub struct MessageContext {
     /// The proxy service that took the request, if any.
     pub service: Option<Arc<ProxyService>>,
     reply: Option<Reply>,
+    /// How many `<sequence key>` references are being run, to stop runaway recursion.
+    depth: u32,
 }
+
+/// How deep `<sequence key>` references may nest.
+pub const MAX_SEQUENCE_DEPTH: u32 = 64;
 
 impl MessageContext {
     /// A request as the transport received it.
@@ -133,6 +138,7 @@ impl MessageContext {
             properties: Properties::default(),
             service: None,
             reply: None,
+            depth: 0,
         }
     }
 
@@ -159,6 +165,7 @@ impl MessageContext {
             properties: std::mem::take(&mut self.properties),
             service: self.service.clone(),
             reply: None,
+            depth: self.depth,
         }
     }
 
@@ -260,7 +267,21 @@ impl MessageContext {
             properties: self.properties.clone(),
             service: self.service.clone(),
             reply: None,
+            depth: self.depth,
         }
+    }
+
+    /// Counts a `<sequence key>` reference being entered; too deep is an error.
+    pub fn enter_sequence(&mut self) -> Result<(), MediationError> {
+        if self.depth >= MAX_SEQUENCE_DEPTH {
+            return Err(MediationError::new(500_021, format!("sequence references nest deeper than {MAX_SEQUENCE_DEPTH}")));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    pub fn leave_sequence(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
     }
 
     /// After a `call`: the backend's response becomes the current message.

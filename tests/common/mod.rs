@@ -90,11 +90,12 @@ pub fn proxy_xml(name: &str, transports: &str, uri: &str) -> String {
     )
 }
 
-/// Writes a configuration folder (conf/axis2.xml + mediation/proxy-services/*) and starts
-/// the server on it.
+/// Writes a configuration folder (conf/axis2.xml + mediation/proxy-services/*, or
+/// mediation/sequences/* for `<sequence>` artifacts) and starts the server on it.
 pub fn start_server(dir: &Path, axis2: &str, proxies: &[(&str, String)]) -> server::Server {
     let mut files = vec![("conf/axis2.xml", axis2.to_string())];
-    let names: Vec<String> = proxies.iter().map(|(n, _)| format!("mediation/proxy-services/{n}.xml")).collect();
+    let folder = |xml: &str| if xml.trim_start().starts_with("<sequence") { "sequences" } else { "proxy-services" };
+    let names: Vec<String> = proxies.iter().map(|(n, xml)| format!("mediation/{}/{n}.xml", folder(xml))).collect();
     for ((_, xml), path) in proxies.iter().zip(&names) {
         files.push((path.as_str(), xml.clone()));
     }

@@ -185,4 +185,91 @@ mod tests {
         assert!(ctx.properties.get(Scope::Default, "not-reached").is_none());
         assert_eq!(ctx.take_reply().unwrap().status, StatusCode::ACCEPTED);
     }
+
+    async fn body_text(ctx: &mut crate::message::MessageContext) -> String {
+        ctx.message_text(1 << 20).await.unwrap()
+    }
+
+    #[actix_web::test]
+    async fn payload_factory_rewrites_the_body_with_escaped_arguments() {
+        let e = engine(deployment(
+            r#"<sequence name="s" xmlns:m0="http://services.samples">
+                 <payloadFactory>
+                   <format><m:checkPrice xmlns:m="urn:prices"><m:code>$1</m:code><m:note>$2 costs $$</m:note></m:checkPrice></format>
+                   <args><arg expression="//m0:symbol"/><arg expression="get-property('evil')"/></args>
+                 </payloadFactory>
+               </sequence>"#,
+        ));
+        let mut ctx = request("text/xml", SOAP11_QUOTE);
+        ctx.properties.set(Scope::Default, "evil", crate::message::Value::String("<x/>&amp;".into()));
+        run(&e, "s", &mut ctx).await.unwrap();
+        let text = body_text(&mut ctx).await;
+        assert!(text.contains("<soapenv:Body><m:checkPrice xmlns:m=\"urn:prices\"><m:code>IBM</m:code>"), "{text}");
+        assert!(text.contains("&lt;x/>&amp;amp; costs $$"), "message data stays text: {text}");
+        assert!(!text.contains("getQuote"), "{text}");
+        assert!(load_errors(r#"<sequence name="s"><payloadFactory><format><a>$2</a></format><args><arg value="1"/></args></payloadFactory></sequence>"#)
+            .contains("uses $2 but only 1 <arg>"));
+
+        let mut ctx = request("application/xml", "<getQuote><symbol>SUN</symbol></getQuote>");
+        let e = engine(deployment(r#"<sequence name="s"><payloadFactory><format><q xmlns="urn:q"><s>$1</s></q></format><args><arg expression="//symbol"/></args></payloadFactory></sequence>"#));
+        run(&e, "s", &mut ctx).await.unwrap();
+        assert_eq!(body_text(&mut ctx).await, "<q xmlns=\"urn:q\"><s>SUN</s></q>");
+    }
+
+    #[actix_web::test]
+    async fn header_sets_addressing_soap_and_transport_headers() {
+        let e = engine(deployment(
+            r#"<sequence name="s" xmlns:t="urn:trace">
+                 <header name="To" value="http://localhost:9000/services/X"/>
+                 <header name="t:Trace" expression="get-property('MESSAGE_FORMAT')"/>
+                 <header name="X-Out" value="1" scope="transport"/>
+                 <header name="Content-Type" scope="transport" action="remove"/>
+               </sequence>
+               <sequence name="r" xmlns:t="urn:trace"><header name="t:Trace" action="remove"/></sequence>"#,
+        ));
+        let mut ctx = request("text/xml", SOAP11_QUOTE);
+        run(&e, "s", &mut ctx).await.unwrap();
+        assert_eq!(ctx.to.as_deref(), Some("http://localhost:9000/services/X"));
+        assert_eq!(ctx.headers.get("x-out").unwrap(), "1");
+        assert!(ctx.headers.get("content-type").is_none());
+        let text = body_text(&mut ctx).await;
+        assert!(text.contains("<soapenv:Header><t:Trace xmlns:t=\"urn:trace\">soap11</t:Trace></soapenv:Header>"), "{text}");
+        run(&e, "r", &mut ctx).await.unwrap();
+        assert!(!body_text(&mut ctx).await.contains("Trace"));
+        assert!(load_errors(r#"<sequence name="s"><header name="Trace" value="1"/></sequence>"#).contains("needs a namespace prefix"));
+    }
+
+    #[actix_web::test]
+    async fn property_om_and_dynamic_sequence_keys() {
+        let e = engine(deployment(
+            r#"<sequence name="s" xmlns:m0="http://services.samples">
+                 <property name="req" expression="//m0:request" type="OM"/>
+                 <property name="which" value="target"/>
+                 <sequence key="{get-property('which')}"/>
+               </sequence>
+               <sequence name="target"><property name="reached" value="yes"/></sequence>
+               <sequence name="self"><sequence key="{'self'}"/></sequence>"#,
+        ));
+        let mut ctx = request("text/xml", SOAP11_QUOTE);
+        run(&e, "s", &mut ctx).await.unwrap();
+        let om = ctx.properties.get(Scope::Default, "req").unwrap().to_string();
+        assert_eq!(om, "<m0:request xmlns:m0=\"http://services.samples\"><m0:symbol>IBM</m0:symbol></m0:request>");
+        assert_eq!(ctx.properties.get(Scope::Default, "reached").unwrap().to_string(), "yes");
+        let err = run(&e, "self", &mut request("text/xml", SOAP11_QUOTE)).await.unwrap_err();
+        assert!(err.message.contains("nest deeper"), "{err}");
+    }
+
+    #[actix_web::test]
+    async fn log_levels_do_not_disturb_the_message() {
+        let e = engine(deployment(
+            r#"<sequence name="s" xmlns:m0="http://services.samples">
+                 <log level="full" separator="\n" category="DEBUG"><property name="symbol" expression="//m0:symbol"/></log>
+                 <log level="headers"/><log/><log level="custom" category="WARN"><property name="x" value="1"/></log>
+               </sequence>"#,
+        ));
+        let mut ctx = request("text/xml", SOAP11_QUOTE);
+        run(&e, "s", &mut ctx).await.unwrap();
+        assert_eq!(body_text(&mut ctx).await, SOAP11_QUOTE, "reading for a log leaves the message as it was");
+        assert!(load_errors(r#"<sequence name="s"><log level="loud"/></sequence>"#).contains("level 'loud'"));
+    }
 }
