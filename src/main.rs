@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use mediate::config::axis2::Axis2Config;
 use mediate::config::{self, Config};
-use mediate::security::pki;
+use mediate::security::{pki, store_tool};
 use mediate::transport::server::{self, ServeOptions};
 
 #[derive(Parser)]
@@ -59,12 +59,143 @@ struct ServeArgs {
     workers: Option<usize>,
 }
 
+/// Store passwords come from `--password`, else from `MEDIATE_STORE_PASSWORD` (which keeps
+/// them out of `ps` and shell history); only `init` has a built-in one.
 #[derive(Subcommand)]
 enum CertsCommand {
     /// Create the demo PKI: a CA, a server keystore, a truststore and a client keystore.
     Init {
         #[arg(long, default_value = "conf/security")]
         dir: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Issue a new key and certificate from a CA and write them as a PKCS#12 keystore.
+    ///
+    /// The certificate is for a server unless --client is given (both flags: both uses).
+    /// A server certificate without --dns or --ip names its CN in subjectAltName.
+    Issue {
+        /// The CA's keystore (PKCS#12 or JKS).
+        #[arg(long)]
+        ca: PathBuf,
+        /// The CA keystore's password (default: the same as --password).
+        #[arg(long)]
+        ca_password: Option<String>,
+        /// The PKCS#12 keystore to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// The new keystore's password (else $MEDIATE_STORE_PASSWORD).
+        #[arg(long)]
+        password: Option<String>,
+        /// The certificate's common name.
+        #[arg(long)]
+        cn: String,
+        /// A client certificate (extendedKeyUsage clientAuth).
+        #[arg(long)]
+        client: bool,
+        /// A server certificate (extendedKeyUsage serverAuth); the default.
+        #[arg(long)]
+        server: bool,
+        /// DNS names for subjectAltName, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        dns: Vec<String>,
+        /// IP addresses for subjectAltName, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        ip: Vec<std::net::IpAddr>,
+        /// Days of validity.
+        #[arg(long, default_value_t = 730)]
+        days: u32,
+        /// The key entry's alias (default: the CN in lower case).
+        #[arg(long)]
+        alias: Option<String>,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+        /// Also write OUT.pem (certificate and chain) and OUT.key (unencrypted key) beside it.
+        #[arg(long)]
+        pem: bool,
+    },
+    /// Add a certificate (PEM or DER) to a PKCS#12 truststore, creating it if missing.
+    Import {
+        #[arg(long)]
+        store: PathBuf,
+        /// The truststore's password (else $MEDIATE_STORE_PASSWORD).
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        alias: String,
+        /// The certificate file (.pem, .crt, .der).
+        #[arg(long)]
+        cert: PathBuf,
+        /// Replace the certificate already under this alias.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write one entry's certificate as PEM (to stdout without --out).
+    Export {
+        /// A PKCS#12, JKS or PEM store.
+        #[arg(long)]
+        store: PathBuf,
+        /// The store's password (else $MEDIATE_STORE_PASSWORD; PEM needs none).
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        alias: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List the entries of a PKCS#12, JKS or PEM store, one line each.
+    ///
+    /// Tab-separated: alias, kind (key/trusted), subject and issuer (RFC 4514), serial
+    /// (hex), not-after (ISO 8601, UTC), SHA-256 fingerprint. PEM certificates are named
+    /// cert-1, cert-2… in file order.
+    List {
+        #[arg(long)]
+        store: PathBuf,
+        /// The store's password (else $MEDIATE_STORE_PASSWORD; PEM needs none).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Remove a certificate from a PKCS#12 truststore.
+    Remove {
+        #[arg(long)]
+        store: PathBuf,
+        /// The truststore's password (else $MEDIATE_STORE_PASSWORD).
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        alias: String,
+    },
+    /// Convert a JKS store to PKCS#12.
+    ///
+    /// Trusted certificates only: --to becomes a truststore with the same aliases. With a key:
+    /// --to becomes a keystore holding that key entry (alias and chain kept; choose with
+    /// --alias when there are several), and the trusted certificates, if any, go to the
+    /// truststore --trust-to, which is then required. They are never put in the key's chain,
+    /// where they would be sent to TLS peers and dropped by keytool.
+    Convert {
+        /// The JKS store.
+        #[arg(long)]
+        from: PathBuf,
+        /// The JKS store's password (else $MEDIATE_STORE_PASSWORD).
+        #[arg(long)]
+        password: Option<String>,
+        /// The key's own password, if it differs from the store's.
+        #[arg(long)]
+        key_password: Option<String>,
+        /// The PKCS#12 store to write.
+        #[arg(long)]
+        to: PathBuf,
+        /// The password of the written stores (default: the JKS store's).
+        #[arg(long)]
+        to_password: Option<String>,
+        /// The key entry to convert when the JKS holds several.
+        #[arg(long)]
+        alias: Option<String>,
+        /// The PKCS#12 truststore for the trusted certificates of a JKS that also holds a key.
+        #[arg(long)]
+        trust_to: Option<PathBuf>,
         /// Replace existing files.
         #[arg(long)]
         force: bool,
@@ -78,7 +209,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => run_server(&args, None),
         Command::Demo { serve, backend } => run_server(&serve, Some(backend)),
         Command::Check(args) => return check(&args),
-        Command::Certs { command: CertsCommand::Init { dir, force } } => certs_init(&dir, force),
+        Command::Certs { command } => certs(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,6 +240,64 @@ fn check(args: &ConfigArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn certs(command: CertsCommand) -> anyhow::Result<()> {
+    match command {
+        CertsCommand::Init { dir, force } => certs_init(&dir, force),
+        CertsCommand::Issue { ca, ca_password, out, password, cn, client, server, dns, ip, days, alias, force, pem } => {
+            let password = certs_password(password, &out)?;
+            let purpose = match (client, server) {
+                (true, true) => store_tool::Purpose::ServerAndClient,
+                (true, false) => store_tool::Purpose::Client,
+                (false, _) => store_tool::Purpose::Server,
+            };
+            let ca_password = ca_password.unwrap_or_else(|| password.clone());
+            let req = store_tool::IssueRequest { ca, ca_password, out, password, cn, purpose, dns, ips: ip, days, alias, force, pem };
+            certs_done(store_tool::issue(&req))
+        }
+        CertsCommand::Import { store, password, alias, cert, force } => {
+            let password = certs_password(password, &store)?;
+            certs_done(store_tool::import(&store, &password, &alias, &cert, force))
+        }
+        CertsCommand::Export { store, password, alias, out } => {
+            let cert = store_tool::export(&store, certs_password(password, &store).ok().as_deref(), &alias)?;
+            match out {
+                Some(out) => {
+                    pki::write_pem_certs(&out, &[&cert])?;
+                    println!("exported '{alias}' from {} to {}", store.display(), out.display());
+                }
+                None => print!("{}", String::from_utf8_lossy(&cert.to_pem()?)),
+            }
+            Ok(())
+        }
+        CertsCommand::List { store, password } => {
+            for line in store_tool::list(&store, certs_password(password, &store).ok().as_deref())? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        CertsCommand::Remove { store, password, alias } => {
+            let password = certs_password(password, &store)?;
+            certs_done(store_tool::remove(&store, &password, &alias))
+        }
+        CertsCommand::Convert { from, password, key_password, to, to_password, alias, trust_to, force } => {
+            let password = certs_password(password, &from)?;
+            let to_password = to_password.unwrap_or_else(|| password.clone());
+            let req = store_tool::ConvertRequest { from, password, key_password, to, to_password, alias, trust_to, force };
+            certs_done(store_tool::convert(&req))
+        }
+    }
+}
+
+/// `--password`, else `MEDIATE_STORE_PASSWORD`.
+fn certs_password(flag: Option<String>, store: &Path) -> Result<String, store_tool::StoreError> {
+    flag.or_else(|| std::env::var(store_tool::PASSWORD_ENV).ok()).ok_or_else(|| store_tool::StoreError::PasswordNeeded(store.to_path_buf()))
+}
+
+fn certs_done(result: Result<String, store_tool::StoreError>) -> anyhow::Result<()> {
+    println!("{}", result?);
+    Ok(())
 }
 
 fn certs_init(dir: &Path, force: bool) -> anyhow::Result<()> {
@@ -155,7 +344,7 @@ fn run_server(args: &ServeArgs, backend: Option<SocketAddr>) -> anyhow::Result<(
         }
         let backend_server = match backend {
             Some(addr) => {
-                let opts = mediate_samples::server::ServerOptions { http: Some(addr), https: None, workers: 1 };
+                let opts = mediate_samples::server::ServerOptions { http: Some(addr), https: None, workers: 1, name: "MyServer".into() };
                 let b = mediate_samples::server::start(opts).with_context(|| format!("cannot start the sample backend on {addr}"))?;
                 if let Some(a) = b.http_addr {
                     println!("sample backend listening on http://{a}/services/SimpleStockQuoteService");

@@ -61,6 +61,13 @@ pub struct ClientArgs {
     /// Seconds allowed for the whole exchange.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// Call LBService1's sampleOperation (Synapse's load-balancing samples) instead of the
+    /// stock-quote service, and print which server answered.
+    #[arg(long)]
+    pub sample_operation: bool,
+    /// With --sample-operation: name a client session in a `syn:ClientID` SOAP header.
+    #[arg(long, requires = "sample_operation")]
+    pub client_id: Option<String>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +185,9 @@ pub fn run(args: &ClientArgs) -> Outcome {
         Ok(tls) => tls,
         Err(e) => return Outcome::Failure(e.to_string()),
     };
+    if args.sample_operation {
+        return run_sample_operation(args, &tls);
+    }
     let request = build_request(args);
     let headers = request.headers();
     let headers: Vec<(&str, &str)> = headers
@@ -193,6 +203,20 @@ pub fn run(args: &ClientArgs) -> Outcome {
     );
     match response {
         Ok(response) => interpret(args.mode.into(), &request, &response),
+        Err(e) => Outcome::Failure(e.to_string()),
+    }
+}
+
+/// `--sample-operation`: one LBService1 call; prints `Response from server: <name>`.
+fn run_sample_operation(args: &ClientArgs, tls: &ClientTls) -> Outcome {
+    let body = crate::lbservice::request(args.client_id.as_deref());
+    let headers = [("Content-Type", stockquote::SOAP11_CONTENT_TYPE), ("SOAPAction", "\"urn:sampleOperation\"")];
+    match client::post(&args.url, &headers, &body, tls, Duration::from_secs(args.timeout.max(1))) {
+        Ok(r) => match (stockquote::read_fault_reason(&r.body), crate::lbservice::read_answer(&r.body)) {
+            (Some(reason), _) => Outcome::Fault(reason),
+            (None, Some(answer)) if (200..300).contains(&r.status) => Outcome::Success(answer),
+            _ => Outcome::Failure(format!("the server answered HTTP {}", r.status)),
+        },
         Err(e) => Outcome::Failure(e.to_string()),
     }
 }

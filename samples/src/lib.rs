@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod client_cli;
+pub mod lbservice;
 pub mod server;
 pub mod server_cli;
 pub mod stockquote;

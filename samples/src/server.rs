@@ -13,7 +13,7 @@ use openssl::ssl::{SslAcceptor, SslAcceptorBuilder, SslMethod, SslVerifyMode};
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::X509;
 
-use crate::stockquote;
+use crate::{lbservice, stockquote};
 use crate::tls::{Identity, TlsError};
 
 /// Where the service is mounted.
@@ -40,6 +40,8 @@ pub struct ServerOptions {
     pub https: Option<HttpsOptions>,
     /// Worker threads per listener; 0 leaves actix's default (one per core).
     pub workers: usize,
+    /// The name LBService1 answers with (`Response from server: <name>`).
+    pub name: String,
 }
 
 /// A started server. Nothing is served until `server` is awaited (or
@@ -75,10 +77,13 @@ pub fn start(opts: ServerOptions) -> io::Result<RunningServer> {
             "no listener configured (neither HTTP nor HTTPS)",
         ));
     }
-    let mut server = HttpServer::new(|| {
+    let name = web::Data::new(ServerName(opts.name.clone()));
+    let mut server = HttpServer::new(move || {
         App::new()
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
+            .app_data(name.clone())
             .configure(configure)
+            .route(lbservice::PATH, web::post().to(lb_endpoint))
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(5);
@@ -147,6 +152,15 @@ async fn soap_endpoint(req: HttpRequest, body: web::Bytes) -> HttpResponse {
             .insert_header((CONTENT_TYPE, reply.content_type))
             .body(reply.body)
     }
+}
+
+/// This instance's name, for LBService1.
+struct ServerName(String);
+
+async fn lb_endpoint(req: HttpRequest, body: web::Bytes, name: web::Data<ServerName>) -> HttpResponse {
+    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let reply = lbservice::handle(&name.0, content_type, &body);
+    HttpResponse::Ok().insert_header((CONTENT_TYPE, reply.content_type)).body(reply.body)
 }
 
 async fn not_found() -> HttpResponse {

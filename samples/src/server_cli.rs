@@ -42,6 +42,10 @@ pub struct ServerArgs {
     /// Worker threads per listener (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub workers: usize,
+    /// The name LBService1 answers with, to tell instances apart (Synapse's samples use
+    /// MyServer1, MyServer2, MyServer3).
+    #[arg(long, default_value = "MyServer")]
+    pub name: String,
 }
 
 impl ServerArgs {
@@ -71,6 +75,7 @@ impl ServerArgs {
             http: (!self.no_http).then(|| SocketAddr::new(self.bind, self.port)),
             https,
             workers: self.workers,
+            name: self.name.clone(),
         })
     }
 }

@@ -908,6 +908,11 @@ fn envelope(soap: SoapVersion, payload: &str) -> String {
     )
 }
 
+/// The text of the first element named `local` anywhere in `body`.
+pub fn read_text(body: &[u8], local: &str) -> Option<String> {
+    parse_document(body).ok()?.first_descendant(local).map(|e| e.text.trim().to_owned())
+}
+
 /// The reason of a SOAP 1.1 or 1.2 fault anywhere in `body`, if there is one.
 pub fn read_fault_reason(body: &[u8]) -> Option<String> {
     parse_document(body).ok().and_then(|doc| fault_in(&doc))

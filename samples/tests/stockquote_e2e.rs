@@ -100,7 +100,7 @@ fn http_every_mode_and_version() {
     let srv = TestServer::start(ServerOptions {
         http: Some(loopback()),
         https: None,
-        workers: 1,
+        workers: 1, name: "MyServer".into(),
     });
     assert!(srv.https.is_none());
     assert_ne!(srv.http.unwrap().port(), 0);
@@ -151,7 +151,7 @@ fn http_status_codes_and_routing() {
     let srv = TestServer::start(ServerOptions {
         http: Some(loopback()),
         https: None,
-        workers: 1,
+        workers: 1, name: "MyServer".into(),
     });
     let url = srv.http_url();
     let tls = ClientTls::default();
@@ -205,7 +205,7 @@ fn large_bodies_stream_and_oversized_ones_are_refused() {
     let srv = TestServer::start(ServerOptions {
         http: Some(loopback()),
         https: None,
-        workers: 1,
+        workers: 1, name: "MyServer".into(),
     });
     let url = srv.http_url();
     let tls = ClientTls::default();
@@ -248,6 +248,7 @@ fn mutual_tls_server(pki: &TestPki) -> TestServer {
             trust: Some(tls::load_trust(&pki.ca_pem, None).unwrap()),
         }),
         workers: 1,
+        name: "MyServer".into(),
     })
 }
 
@@ -436,6 +437,7 @@ fn hostname_verification_can_be_skipped() {
             trust: Some(tls::load_trust(&pki.ca_pem, None).unwrap()),
         }),
         workers: 1,
+        name: "MyServer".into(),
     });
     assert!(srv.http.is_none());
     let url = srv.https_url();

@@ -65,6 +65,8 @@ pub enum TlsVersion {
 pub enum StoreType {
     Pkcs12,
     Pem,
+    /// Java KeyStore, as `keytool -storetype JKS` writes it (read only).
+    Jks,
 }
 
 /// `HostnameVerifier` on the https sender.
@@ -142,12 +144,59 @@ pub struct SenderTlsConfig {
     pub keystore: Option<KeyStoreConfig>,
     pub truststore: Option<TrustStoreConfig>,
     pub hostname_verifier: HostnameVerifier,
+    /// `customSSLProfiles`: other stores for some backends (`host:port`).
+    pub profiles: Vec<SslProfile>,
+    pub origin: Origin,
+}
+
+/// One `<profile>` of `customSSLProfiles`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SslProfile {
+    /// `host:port` pairs, compared case-insensitively on the host.
+    pub servers: Vec<(String, u16)>,
+    pub keystore: Option<KeyStoreConfig>,
+    pub truststore: Option<TrustStoreConfig>,
     pub origin: Origin,
 }
 
 impl SenderTlsConfig {
     fn defaults(origin: Origin) -> Self {
-        SenderTlsConfig { keystore: None, truststore: None, hostname_verifier: HostnameVerifier::Strict, origin }
+        SenderTlsConfig { keystore: None, truststore: None, hostname_verifier: HostnameVerifier::Strict, profiles: Vec::new(), origin }
+    }
+}
+
+/// Backend connection pooling, from either transportSender's parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderPool {
+    /// `MaxConnectionsPerHost` per worker thread (512).
+    pub max_per_host: usize,
+    /// `ConnectionIdleTimeout` in ms: how long an idle kept-alive connection is kept (30 s).
+    pub idle_timeout: std::time::Duration,
+    /// `ConnectTimeout` in ms: TCP connect and TLS handshake (10 s).
+    pub connect_timeout: std::time::Duration,
+}
+
+impl Default for SenderPool {
+    fn default() -> Self {
+        SenderPool { max_per_host: 512, idle_timeout: std::time::Duration::from_secs(30), connect_timeout: std::time::Duration::from_secs(10) }
+    }
+}
+
+impl SenderPool {
+    /// Sets what a sender parameter names; `false` if it is not a pool setting.
+    fn set(&mut self, p: &Element) -> Result<bool, ConfigError> {
+        let name = p.attr("name").unwrap_or("");
+        let v = || -> Result<u64, ConfigError> {
+            let text = value(p)?;
+            text.parse().ok().filter(|n| *n > 0).ok_or_else(|| p.error(format!("{name} must be a positive number, not '{text}'")))
+        };
+        match name {
+            "MaxConnectionsPerHost" => self.max_per_host = v()? as usize,
+            "ConnectionIdleTimeout" => self.idle_timeout = std::time::Duration::from_millis(v()?),
+            "ConnectTimeout" => self.connect_timeout = std::time::Duration::from_millis(v()?),
+            _ => return Ok(false),
+        }
+        Ok(true)
     }
 }
 
@@ -207,6 +256,7 @@ impl MessageLimits {
 pub struct Axis2Config {
     pub path: PathBuf,
     pub limits: MessageLimits,
+    pub pool: SenderPool,
     pub receivers: Vec<ReceiverConfig>,
     /// Whether a `<transportSender name="http">` is declared (plain backends allowed).
     pub http_sender: bool,
@@ -230,6 +280,10 @@ impl Axis2Config {
         if let Some(s) = &self.https_sender {
             keys.extend(s.keystore.as_ref());
             trusts.extend(s.truststore.as_ref());
+            for p in &s.profiles {
+                keys.extend(p.keystore.as_ref());
+                trusts.extend(p.truststore.as_ref());
+            }
         }
         (keys, trusts)
     }
@@ -246,6 +300,7 @@ pub fn load(path: &Path) -> Result<Axis2Config, ConfigErrors> {
     }
     let mut receivers: Vec<ReceiverConfig> = Vec::new();
     let mut limits = MessageLimits::default();
+    let mut pool = SenderPool::default();
     let mut http_sender = false;
     let mut https_sender = None;
     for el in root.elements() {
@@ -264,11 +319,13 @@ pub fn load(path: &Path) -> Result<Axis2Config, ConfigErrors> {
             "transportSender" => match el.required_attr("name").map(Transport::parse) {
                 Ok(Some(Transport::Http)) => {
                     http_sender = true;
-                    for p in el.elements() {
-                        warn_unknown_parameter(p, "http transportSender");
+                    for p in parameters(el) {
+                        if !errors.collect(pool.set(p)).unwrap_or(true) {
+                            warn_unknown_parameter(p, "http transportSender");
+                        }
                     }
                 }
-                Ok(Some(Transport::Https)) => https_sender = errors.collect(sender(el, &base)),
+                Ok(Some(Transport::Https)) => https_sender = errors.collect(sender(el, &base, &mut pool)),
                 Ok(None) => log::debug!("{}: transport sender '{}' is not supported; ignored", el.origin, el.attr("name").unwrap_or("")),
                 Err(e) => errors.push(e),
             },
@@ -288,7 +345,7 @@ pub fn load(path: &Path) -> Result<Axis2Config, ConfigErrors> {
             errors.push(b.origin.error(format!("port {} is already used by the {} receiver", b.bind, a.transport.name())));
         }
     }
-    errors.into_result(Axis2Config { path: path.to_path_buf(), limits, receivers, http_sender, https_sender })
+    errors.into_result(Axis2Config { path: path.to_path_buf(), limits, pool, receivers, http_sender, https_sender })
 }
 
 fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverConfig, ConfigError> {
@@ -343,10 +400,21 @@ fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverC
     Ok(ReceiverConfig { transport, bind: SocketAddr::new(address, port), tls, origin: el.origin.clone() })
 }
 
-fn sender(el: &Element, base: &Path) -> Result<SenderTlsConfig, ConfigError> {
+fn sender(el: &Element, base: &Path, pool: &mut SenderPool) -> Result<SenderTlsConfig, ConfigError> {
     let mut tls = SenderTlsConfig::defaults(el.origin.clone());
     for p in parameters(el) {
+        if pool.set(p)? {
+            continue;
+        }
         match p.required_attr("name")? {
+            "customSSLProfiles" => {
+                for profile in p.elements() {
+                    if profile.name != "profile" {
+                        return Err(profile.error(format!("customSSLProfiles holds <profile> elements, not <{}>", profile.name)));
+                    }
+                    tls.profiles.push(ssl_profile(profile, base)?);
+                }
+            }
             "keystore" => tls.keystore = Some(key_store(p, base)?),
             "truststore" => tls.truststore = Some(trust_store(p, base)?),
             "HostnameVerifier" => {
@@ -361,6 +429,23 @@ fn sender(el: &Element, base: &Path) -> Result<SenderTlsConfig, ConfigError> {
         }
     }
     Ok(tls)
+}
+
+fn ssl_profile(el: &Element, base: &Path) -> Result<SslProfile, ConfigError> {
+    let servers_el = el.child("servers").ok_or_else(|| el.error("a <profile> needs <servers>host:port,…</servers>"))?;
+    let mut servers = Vec::new();
+    for s in expand_env(servers_el, &servers_el.text())?.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (host, port) = s.rsplit_once(':').ok_or_else(|| servers_el.error(format!("'{s}' is not host:port")))?;
+        let port = port.parse().map_err(|_| servers_el.error(format!("'{s}' is not host:port")))?;
+        servers.push((host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase(), port));
+    }
+    if servers.is_empty() {
+        return Err(servers_el.error("<servers> lists no host:port"));
+    }
+    // The store blocks sit directly in the profile.
+    let keystore = el.child("KeyStore").map(|_| key_store(el, base)).transpose()?;
+    let truststore = el.child("TrustStore").map(|_| trust_store(el, base)).transpose()?;
+    Ok(SslProfile { servers, keystore, truststore, origin: el.origin.clone() })
 }
 
 fn parameters(el: &Element) -> impl Iterator<Item = &Element> {
@@ -432,8 +517,9 @@ fn store_type(block: &Element) -> Result<StoreType, ConfigError> {
     match store_field(block, "Type")?.as_deref().map(str::to_ascii_uppercase).as_deref() {
         None | Some("PKCS12") | Some("PFX") => Ok(StoreType::Pkcs12),
         Some("PEM") => Ok(StoreType::Pem),
-        Some("JKS") => Err(block.error("keystore Type JKS is not supported yet; convert it with `keytool -importkeystore -deststoretype PKCS12` or use PEM")),
-        Some(other) => Err(block.error(format!("unknown keystore Type '{other}' (expected PKCS12 or PEM)"))),
+        Some("JKS") => Ok(StoreType::Jks),
+        Some("JCEKS") => Err(block.error("keystore Type JCEKS is not supported; convert it with `keytool -importkeystore -deststoretype PKCS12`")),
+        Some(other) => Err(block.error(format!("unknown keystore Type '{other}' (expected PKCS12, JKS or PEM)"))),
     }
 }
 
@@ -450,7 +536,7 @@ fn key_store(p: &Element, base: &Path) -> Result<KeyStoreConfig, ConfigError> {
     let block = store_block(p, "KeyStore")?;
     let store_type = store_type(block)?;
     let password = match store_type {
-        StoreType::Pkcs12 => required_field(block, "Password")?,
+        StoreType::Pkcs12 | StoreType::Jks => required_field(block, "Password")?,
         StoreType::Pem => store_field(block, "Password")?.unwrap_or_default(),
     };
     Ok(KeyStoreConfig {
@@ -541,8 +627,10 @@ mod tests {
         assert!(e.to_string().contains(":2:"), "{e}");
         let e = load_str(&HTTPS.replace("${env:MEDIATE_TEST_PW}", "${env:MEDIATE_SURELY_UNSET_VAR}")).unwrap_err();
         assert!(e.to_string().contains("MEDIATE_SURELY_UNSET_VAR is not set"), "{e}");
-        let e = load_str(&HTTPS.replace("<Type>PKCS12</Type>", "<Type>JKS</Type>")).unwrap_err();
-        assert!(e.to_string().contains("JKS"), "{e}");
+        let e = load_str(&HTTPS.replace("<Type>PKCS12</Type>", "<Type>JCEKS</Type>")).unwrap_err();
+        assert!(e.to_string().contains("JCEKS is not supported"), "{e}");
+        let jks = load_str(&HTTPS.replace("<Type>PKCS12</Type>", "<Type>jks</Type>")).unwrap();
+        assert_eq!(jks.receiver(Transport::Https).unwrap().tls.as_ref().unwrap().keystore.store_type, StoreType::Jks);
     }
 
     #[test]

@@ -64,6 +64,13 @@ pub fn load_identity(cfg: &KeyStoreConfig) -> Result<Identity, ConfigError> {
             check_pair(origin, &key, &cert, &place.to_string())?;
             Ok(Identity { key, cert, chain: certs.collect() })
         }
+        StoreType::Jks => {
+            let key_pw = cfg.key_password.as_ref().map(|s| s.expose());
+            let (_, identity) = super::jks::identity(&bytes, cfg.password.expose(), key_pw, &place.to_string())
+                .map_err(|e| origin.error(format!("cannot open JKS keystore {place}: {e}{}", e.config_hint())))?;
+            check_pair(origin, &identity.key, &identity.cert, &place.to_string())?;
+            Ok(identity)
+        }
     }
 }
 
@@ -78,6 +85,8 @@ pub fn load_trust(cfg: &TrustStoreConfig) -> Result<Vec<X509>, ConfigError> {
             parsed.cert.into_iter().chain(parsed.ca.map(|s| s.into_iter().collect::<Vec<_>>()).unwrap_or_default()).collect()
         }
         StoreType::Pem => X509::stack_from_pem(&bytes).map_err(|e| origin.error(format!("cannot read certificates from {place}: {e}")))?,
+        StoreType::Jks => super::jks::trusted_certificates(&bytes, cfg.password.expose())
+            .map_err(|e| origin.error(format!("cannot open JKS truststore {place}: {e}{}", e.config_hint())))?,
     };
     if certs.is_empty() {
         return Err(origin.error(format!("truststore {place} holds no certificates")));

@@ -472,7 +472,7 @@ mod der {
 
     fn uint(n: u32) -> Vec<u8> {
         let mut bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
-        if bytes.first().map_or(true, |b| b & 0x80 != 0) {
+        if bytes.first().is_none_or(|b| b & 0x80 != 0) {
             bytes.insert(0, 0);
         }
         tlv(0x02, &bytes)

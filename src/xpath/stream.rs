@@ -91,7 +91,7 @@ impl StreamingMatcher {
                 // This element may be an intermediate ancestor of the match.
                 next |= 1 << s;
             }
-            if step.name.as_ref().map_or(true, |(n, l)| n == ns && l == local) {
+            if step.name.as_ref().is_none_or(|(n, l)| n == ns && l == local) {
                 next |= 1 << (s + 1);
             }
         }

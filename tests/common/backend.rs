@@ -79,15 +79,21 @@ pub fn start_stockquote_https(identity: &mediate::security::pki::Issued, trust: 
     let identity = mediate_samples::tls::Identity { key: identity.key.clone(), cert: identity.cert.clone(), chain: vec![] };
     run_in_thread(move || {
         let https = mediate_samples::server::HttpsOptions { addr: "127.0.0.1:0".parse().unwrap(), identity, trust: Some(trust) };
-        let running = mediate_samples::server::start(mediate_samples::server::ServerOptions { http: None, https: Some(https), workers: 1 }).unwrap();
+        let running = mediate_samples::server::start(mediate_samples::server::ServerOptions { http: None, https: Some(https), workers: 1, name: "MyServer".into() }).unwrap();
         (running.server, running.https_addr.unwrap())
     })
 }
 
 /// The sample stock-quote service over plain HTTP.
 pub fn start_stockquote_http() -> Backend {
+    start_sample_server("MyServer")
+}
+
+/// The sample services (stock quotes, LBService1 answering with `name`) over plain HTTP.
+pub fn start_sample_server(name: &str) -> Backend {
+    let name = name.to_string();
     run_in_thread(move || {
-        let opts = mediate_samples::server::ServerOptions { http: Some("127.0.0.1:0".parse().unwrap()), https: None, workers: 1 };
+        let opts = mediate_samples::server::ServerOptions { http: Some("127.0.0.1:0".parse().unwrap()), https: None, workers: 1, name };
         let running = mediate_samples::server::start(opts).unwrap();
         (running.server, running.http_addr.unwrap())
     })
