@@ -80,3 +80,39 @@ fn a_backend_from_an_untrusted_ca_is_refused() {
     assert_eq!(r.status, 500);
     assert!(r.text().contains(">101503</syn:ErrorCode>"), "{}", r.text());
 }
+
+#[test]
+fn custom_ssl_profiles_present_a_different_certificate_per_backend() {
+    let pki = TestPki::new();
+    // A second organisation with its own CA: its backend only accepts its own clients.
+    let other_ca = pki::self_signed(&CertSpec::ca("Partner CA")).unwrap();
+    let partner_client = pki::issue(&CertSpec::client("mediate-at-partner"), &other_ca).unwrap();
+    pki::write_pkcs12(&pki.path("partner.p12"), "partner", &partner_client, std::slice::from_ref(&other_ca.cert), PASSWORD).unwrap();
+
+    let ours = backend::start_stockquote_https(&pki.server, vec![pki.ca.cert.clone()]);
+    let partner = backend::start_stockquote_https(&pki.server, vec![other_ca.cert.clone()]);
+    let url = |b: &backend::Backend| format!("https://localhost:{}/services/SimpleStockQuoteService", b.addr.port());
+    let profile = format!(
+        r#"<parameter name="customSSLProfiles"><profile><servers>localhost:{}</servers>
+             <KeyStore><Location>{}</Location><Type>PKCS12</Type><Password>{PASSWORD}</Password></KeyStore></profile></parameter>"#,
+        partner.addr.port(),
+        pki.path("partner.p12").display()
+    );
+    let with_profile = axis2(&pki, true, "Strict").replace("<parameter name=\"HostnameVerifier\">", &format!("{profile}<parameter name=\"HostnameVerifier\">"));
+    let proxies = [("Ours", proxy_xml("Ours", "http", &url(&ours))), ("Partner", proxy_xml("Partner", "http", &url(&partner)))];
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &with_profile, &proxies);
+    for p in ["Ours", "Partner"] {
+        let r = common::client::post(&server.http_url(&format!("/services/{p}")), &[("Content-Type", "text/xml"), ("SOAPAction", "urn:getQuote")], SOAP11_GET_QUOTE.as_bytes(), &Default::default()).unwrap();
+        assert_eq!(r.status, 200, "{p}: {}", r.text());
+    }
+    drop(server);
+
+    // Without the profile the partner sees our usual certificate and refuses it.
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &axis2(&pki, true, "Strict"), &proxies);
+    let r = common::client::post(&server.http_url("/services/Partner"), &[("Content-Type", "text/xml")], SOAP11_GET_QUOTE.as_bytes(), &Default::default()).unwrap();
+    assert_eq!(r.status, 500, "the wrong client certificate is refused: {}", r.text());
+    assert!(r.text().contains("<faultcode>soapenv:Server</faultcode>"));
+}

@@ -137,10 +137,12 @@ fn backend_down_gives_a_fault_with_101503() {
     assert!(t.contains("http://schemas.xmlsoap.org/soap/envelope/") && t.contains("<faultcode>soapenv:Server</faultcode>"), "{t}");
     assert!(t.contains(">101503</syn:ErrorCode>"), "{t}");
 
+    // The refused endpoint is now suspended (30 s by default): the next request fails
+    // fast with 303001, in the request's SOAP version.
     let r = common::client::post(&url, &[("Content-Type", "application/soap+xml")], SOAP12_GET_QUOTE.as_bytes(), &s.tls()).unwrap();
     assert_eq!(r.status, 500);
     let t = r.text();
-    assert!(t.contains("http://www.w3.org/2003/05/soap-envelope") && t.contains("soapenv:Receiver") && t.contains(">101503<"), "{t}");
+    assert!(t.contains("http://www.w3.org/2003/05/soap-envelope") && t.contains("soapenv:Receiver") && t.contains(">303001<"), "{t}");
 }
 
 #[test]

@@ -8,20 +8,26 @@ use std::path::Path;
 use common::backend::{self, Backend};
 use common::server::{write_files, Server};
 
-/// A sample deployment running against its own sample backend.
+/// A sample deployment running against its own sample backends.
 struct Sample {
     backend: Backend,
+    /// For the load-balancing samples: MyServer1..3 in place of ports 9001..9003.
+    lb: Vec<Option<Backend>>,
     server: Server,
     _dir: tempfile::TempDir,
 }
 
 impl Sample {
-    /// Copies `samples/configs/<n>` with the backend's address in place of localhost:9000.
+    /// Copies `samples/configs/<n>` with the backends' addresses in place of
+    /// localhost:9000 (and 9001..9003).
     fn start(n: &str) -> Sample {
         let backend = backend::start_stockquote_http();
+        let lb: Vec<Option<Backend>> = (1..=3).map(|i| Some(backend::start_sample_server(&format!("MyServer{i}")))).collect();
+        let mut ports = vec![(9000, backend.addr.port())];
+        ports.extend(lb.iter().enumerate().map(|(i, b)| (9001 + i as u16, b.as_ref().unwrap().addr.port())));
         let dir = tempfile::tempdir().unwrap();
         let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/configs").join(n);
-        copy_dir(&from, &dir.path().join("mediation"), &format!("localhost:{}", backend.addr.port()));
+        copy_dir(&from, &dir.path().join("mediation"), &ports);
         write_files(
             dir.path(),
             &[(
@@ -30,7 +36,12 @@ impl Sample {
             )],
         );
         let server = Server::start(dir.path());
-        Sample { backend, server, _dir: dir }
+        Sample { backend, lb, server, _dir: dir }
+    }
+
+    /// Stops MyServer`i`.
+    fn stop_lb(&mut self, i: usize) {
+        self.lb[i - 1] = None;
     }
 
     fn backend_url(&self) -> String {
@@ -61,15 +72,18 @@ impl Sample {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path, backend: &str) {
+fn copy_dir(from: &Path, to: &Path, ports: &[(u16, u16)]) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
         let target = to.join(path.file_name().unwrap());
         if path.is_dir() {
-            copy_dir(&path, &target, backend);
+            copy_dir(&path, &target, ports);
         } else {
-            let text = std::fs::read_to_string(&path).unwrap().replace("localhost:9000", backend);
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            for (shipped, real) in ports {
+                text = text.replace(&format!("localhost:{shipped}"), &format!("localhost:{real}"));
+            }
             std::fs::write(target, text).unwrap();
         }
     }
@@ -177,4 +191,47 @@ fn wsdl(s: &Sample, path: &str) -> String {
     let r = mediate_samples::client::send(&s.server.http_url(path), "GET", &[], &mut std::io::empty(), 0, &Default::default(), std::time::Duration::from_secs(10)).unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     r.text()
+}
+
+fn lb_answers(s: &Sample, path: &str, args: &[&str], n: usize) -> Vec<String> {
+    let mut all = vec!["--sample-operation"];
+    all.extend_from_slice(args);
+    (0..n).map(|_| s.client(path, &all).unwrap_or_else(|e| format!("ERROR {e}"))).collect()
+}
+
+#[test]
+fn sample_52_round_robin_load_balancing_with_failover() {
+    let mut s = Sample::start("52");
+    let answers = lb_answers(&s, "/", &[], 6);
+    for i in 1..=3 {
+        assert_eq!(answers.iter().filter(|a| **a == format!("Response from server: MyServer{i}")).count(), 2, "{answers:?}");
+    }
+    s.stop_lb(2);
+    let answers = lb_answers(&s, "/", &[], 6);
+    assert!(answers.iter().all(|a| a == "Response from server: MyServer1" || a == "Response from server: MyServer3"), "{answers:?}");
+    s.stop_lb(1);
+    s.stop_lb(3);
+    let r = s.client("/", &["--sample-operation"]);
+    assert_eq!(r, Err("Fault: COULDN'T SEND THE MESSAGE TO THE SERVER.".to_string()));
+}
+
+#[test]
+fn sample_53_failover_in_order() {
+    let mut s = Sample::start("53");
+    assert!(lb_answers(&s, "/", &[], 4).iter().all(|a| a == "Response from server: MyServer1"));
+    s.stop_lb(1);
+    assert!(lb_answers(&s, "/", &[], 4).iter().all(|a| a == "Response from server: MyServer2"));
+    s.stop_lb(2);
+    assert!(lb_answers(&s, "/", &[], 2).iter().all(|a| a == "Response from server: MyServer3"));
+}
+
+#[test]
+fn sample_154_proxy_with_client_sessions() {
+    let s = Sample::start("154");
+    for id in ["alice", "bob", "carol"] {
+        let answers = lb_answers(&s, "/services/LBProxy", &["--client-id", id], 5);
+        assert!(answers.iter().all(|a| *a == answers[0] && a.starts_with("Response from server: MyServer")), "{id}: {answers:?}");
+    }
+    let without: std::collections::BTreeSet<String> = lb_answers(&s, "/services/LBProxy", &[], 6).into_iter().collect();
+    assert_eq!(without.len(), 3, "without a session the three servers share the load: {without:?}");
 }

@@ -56,6 +56,8 @@ struct Parsed {
     sequences: HashMap<String, Element>,
     proxies: Vec<Element>,
     entries: HashMap<String, LocalEntry>,
+    /// Endpoint templates by name.
+    templates: HashMap<String, Element>,
 }
 
 /// Builds artifacts on demand, so they may refer to each other in any order: a key is
@@ -94,7 +96,7 @@ impl Builder<'_> {
             (None, None) => return Err(at.error(format!("no endpoint named '{key}' is defined"))),
         };
         self.enter("endpoint", key, at)?;
-        let built = endpoint::build(el, Some(key.to_string()));
+        let built = endpoint::build(el, Some(key.to_string()), self);
         self.building.pop();
         let built = built?;
         self.endpoints.insert(key.to_string(), built.clone());
@@ -128,8 +130,13 @@ impl Builder<'_> {
     pub fn endpoint(&mut self, el: &Element) -> Result<Arc<dyn Endpoint>, ConfigError> {
         match el.attr("key") {
             Some(key) => self.endpoint_by_key(key, el),
-            None => endpoint::build(el, None),
+            None => endpoint::build(el, el.attr("name").map(str::to_string), self),
         }
+    }
+
+    /// The endpoint template `name`.
+    pub fn endpoint_template(&self, name: &str, at: &Element) -> Result<&Element, ConfigError> {
+        self.parsed.templates.get(name).ok_or_else(|| at.error(format!("no endpoint template named '{name}' is defined")))
     }
 
     /// The mediators inside `parent`, in order.
@@ -290,7 +297,12 @@ fn sort(artifacts: Vec<Element>, base: &Path, errors: &mut ConfigErrors) -> Pars
         let name = match a.name.as_str() {
             "endpoint" | "sequence" | "proxy" => a.required_attr("name"),
             "localEntry" => a.required_attr("key"),
-            "api" | "template" | "task" => {
+            "template" if a.child("endpoint").is_some() => a.required_attr("name"),
+            "template" => {
+                errors.push(a.error("sequence templates (call-template) are not supported yet; endpoint templates are"));
+                continue;
+            }
+            "api" | "task" => {
                 errors.push(a.error(format!("<{}> artifacts are not supported yet", a.name)));
                 continue;
             }
@@ -322,6 +334,9 @@ fn sort(artifacts: Vec<Element>, base: &Path, errors: &mut ConfigErrors) -> Pars
                 parsed.sequences.insert(name, a);
             }
             "proxy" => parsed.proxies.push(a),
+            "template" => {
+                parsed.templates.insert(name, a);
+            }
             _ => {
                 if let Some(entry) = errors.collect(local_entry(&a, base)) {
                     parsed.entries.insert(name, entry);

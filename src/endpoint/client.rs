@@ -8,22 +8,35 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
 
 use actix_web::http::Uri;
 
-use crate::security::tls::BackendTls;
+use crate::config::axis2::SenderPool;
+use crate::security::tls::{BackendTls, Connectors};
 
-/// Connections per worker and backend host.
-const POOL_LIMIT: usize = 512;
-/// How long an idle pooled connection is kept.
-const IDLE_KEEP_ALIVE: Duration = Duration::from_secs(30);
-/// Connect and TLS handshake timeout.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-pub struct BackendClient {
+/// Clients for one set of TLS stores (see [`Connectors`]).
+struct Clients {
     default: awc::Client,
     localhost: Option<awc::Client>,
+}
+
+impl Clients {
+    fn new(c: &Connectors, pool: &SenderPool) -> Self {
+        Clients { default: client(c.connector.clone(), pool), localhost: c.localhost.clone().map(|l| client(l, pool)) }
+    }
+
+    fn pick(&self, host: &str) -> &awc::Client {
+        match &self.localhost {
+            Some(local) if is_localhost(host) => local,
+            _ => &self.default,
+        }
+    }
+}
+
+pub struct BackendClient {
+    default: Clients,
+    /// `customSSLProfiles`: the `host:port`s each serves.
+    profiles: Vec<(Vec<(String, u16)>, Clients)>,
 }
 
 thread_local! {
@@ -31,35 +44,43 @@ thread_local! {
 }
 
 impl BackendClient {
-    fn new(tls: &BackendTls) -> Self {
-        BackendClient { default: client(tls.connector.clone()), localhost: tls.localhost.clone().map(client) }
+    fn new(tls: &BackendTls, pool: &SenderPool) -> Self {
+        BackendClient {
+            default: Clients::new(&tls.default, pool),
+            profiles: tls.profiles.iter().map(|(servers, c)| (servers.clone(), Clients::new(c, pool))).collect(),
+        }
     }
 
     /// This worker thread's client, created on first use.
-    pub fn for_this_worker(tls: &BackendTls) -> Rc<BackendClient> {
-        WORKER_CLIENT.with(|c| c.borrow_mut().get_or_insert_with(|| Rc::new(BackendClient::new(tls))).clone())
+    pub fn for_this_worker(tls: &BackendTls, pool: &SenderPool) -> Rc<BackendClient> {
+        WORKER_CLIENT.with(|c| c.borrow_mut().get_or_insert_with(|| Rc::new(BackendClient::new(tls, pool))).clone())
     }
 
-    /// The client to use for `uri`.
+    /// The client to use for `uri`: its profile's, else the sender's.
     pub fn for_uri(&self, uri: &Uri) -> &awc::Client {
-        match (&self.localhost, uri.host()) {
-            (Some(local), Some(host)) if is_localhost(host) => local,
-            _ => &self.default,
-        }
+        let host = uri.host().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+        let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+        let clients = self
+            .profiles
+            .iter()
+            .find(|(servers, _)| servers.iter().any(|(h, p)| *p == port && h.eq_ignore_ascii_case(host)))
+            .map(|(_, c)| c)
+            .unwrap_or(&self.default);
+        clients.pick(host)
     }
 }
 
 fn is_localhost(host: &str) -> bool {
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
+    matches!(host, "localhost" | "127.0.0.1" | "::1")
 }
 
-fn client(tls: openssl::ssl::SslConnector) -> awc::Client {
+fn client(tls: openssl::ssl::SslConnector, pool: &SenderPool) -> awc::Client {
     let connector = awc::Connector::new()
         .openssl(tls)
-        .limit(POOL_LIMIT)
-        .conn_keep_alive(IDLE_KEEP_ALIVE)
-        .timeout(CONNECT_TIMEOUT)
-        .handshake_timeout(CONNECT_TIMEOUT);
+        .limit(pool.max_per_host)
+        .conn_keep_alive(pool.idle_timeout)
+        .timeout(pool.connect_timeout)
+        .handshake_timeout(pool.connect_timeout);
     // No `max_http_version`: awc implements it by replacing the TLS connector with a default
     // one (system CAs, no client certificate). Ours offers no ALPN, so backends speak HTTP/1.1.
     awc::Client::builder()

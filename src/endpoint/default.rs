@@ -1,56 +1,28 @@
-//! `<default/>` endpoints (and `<send/>` without an endpoint): deliver to the message's own
-//! destination, its `To` (wsa:To, or the URL the client used).
+//! The message's own destination: its `To` (wsa:To, or the URL the client used), for
+//! `<default/>` endpoints and `<send/>` without an endpoint.
 //!
 //! A `To` that names this very server would make the message loop back into itself; such
 //! messages are refused instead.
 
 use std::net::{IpAddr, ToSocketAddrs};
-use std::time::Duration;
 
 use actix_web::http::Uri;
-use async_trait::async_trait;
 
-use super::address::deliver;
-use super::{BackendClient, BackendResponse, Endpoint, EndpointError, DEFAULT_TIMEOUT};
-use crate::config::error::ConfigError;
-use crate::config::xml::Element;
+use super::EndpointError;
 use crate::message::MessageContext;
 
-#[derive(Debug)]
-pub struct DefaultEndpoint {
-    name: Option<String>,
-    timeout: Duration,
-}
-
-impl DefaultEndpoint {
-    pub fn implicit() -> Self {
-        DefaultEndpoint { name: None, timeout: DEFAULT_TIMEOUT }
+/// The URL to send the message to, from its `To`.
+pub fn destination(ctx: &MessageContext) -> Result<Uri, EndpointError> {
+    let to = ctx.to.clone().unwrap_or_default();
+    let unusable = |reason: &str| EndpointError::Unsendable { uri: to.clone(), reason: reason.to_string() };
+    let uri: Uri = to.parse().map_err(|_| unusable("the message's To is not a URL"))?;
+    if !matches!(uri.scheme_str(), Some("http") | Some("https")) || uri.host().is_none() {
+        return Err(unusable("the message's To is not an http(s) URL"));
     }
-}
-
-pub fn build(el: &Element, name: Option<String>) -> Result<DefaultEndpoint, ConfigError> {
-    let timeout = super::address::timeout_of(el)?;
-    Ok(DefaultEndpoint { name, timeout })
-}
-
-#[async_trait(?Send)]
-impl Endpoint for DefaultEndpoint {
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+    if names_this_server(&uri, ctx) {
+        return Err(unusable("the message's To is this server itself; sending would loop"));
     }
-
-    async fn send(&self, ctx: &mut MessageContext, client: &BackendClient) -> Result<BackendResponse, EndpointError> {
-        let to = ctx.to.clone().unwrap_or_default();
-        let unusable = |reason: &str| EndpointError::SendFailed { uri: to.clone(), reason: reason.to_string() };
-        let uri: Uri = to.parse().map_err(|_| unusable("the message's To is not a URL"))?;
-        if !matches!(uri.scheme_str(), Some("http") | Some("https")) || uri.host().is_none() {
-            return Err(unusable("the message's To is not an http(s) URL"));
-        }
-        if names_this_server(&uri, ctx) {
-            return Err(unusable("the message's To is this server itself; sending would loop"));
-        }
-        deliver(client, &uri, self.timeout, ctx).await
-    }
+    Ok(uri)
 }
 
 /// Whether `uri` points at the listener the message came in on.

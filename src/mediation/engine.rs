@@ -17,46 +17,15 @@ use super::sequence::Sequence;
 use super::{Flow, MediationError, Mediator};
 use actix_web::http::StatusCode;
 
-use crate::endpoint::default::DefaultEndpoint;
-use crate::endpoint::{BackendClient, BackendResponse, Endpoint};
-use crate::message::{controls, MessageContext, Reply, Scope, SoapFault};
+use crate::endpoint::leaf::Leaf;
+use crate::endpoint::{BackendClient, BackendResponse, Delivery, Endpoint};
+use crate::message::{controls, Limits, MessageContext, Reply, Scope, SoapFault};
 
 /// Error code when mediation ends without deciding what the client gets.
 pub const NO_RESPONSE: u32 = 101510;
 
 /// How long a one-way delivery may take to read the backend's (ignored) answer.
 const ONE_WAY_DRAIN: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Bounds on what a message may cost to read.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// The largest body mediation will read into memory (larger ones get 413). Bodies
-    /// nobody reads stream through whatever their size.
-    pub max_body: usize,
-    /// Bounds on parsing (depth, children, attributes), Apache CXF's defaults.
-    pub xml: crate::xml::Limits,
-}
-
-impl Limits {
-    pub fn from_config(c: &crate::config::axis2::MessageLimits) -> Self {
-        Limits {
-            max_body: c.max_message_size,
-            xml: crate::xml::Limits {
-                max_depth: c.max_element_depth,
-                max_child_elements: c.max_child_elements,
-                max_attributes: c.max_attribute_count,
-                max_attribute_size: c.max_attribute_size,
-                max_text_size: c.max_text_length,
-            },
-        }
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits::from_config(&crate::config::axis2::MessageLimits::default())
-    }
-}
 
 pub struct Engine {
     pub deployment: Arc<Deployment>,
@@ -68,7 +37,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(deployment: Arc<Deployment>, limits: Limits, client: Rc<BackendClient>) -> Self {
-        Engine { deployment, limits, client, implicit_to: Arc::new(DefaultEndpoint::implicit()) }
+        Engine { deployment, limits, client, implicit_to: Arc::new(Leaf::implicit()) }
     }
 
     /// Mediates one request to its end and returns what the client receives.
@@ -131,16 +100,49 @@ impl Engine {
             ctx.set_reply(Reply::accepted());
             return Ok(());
         }
-        let response = endpoint.send(ctx, &self.client).await?;
+        let response = self.call_endpoint(ctx, endpoint.as_ref()).await?;
         self.mediate_response(ctx, response, receive).await;
         Ok(())
+    }
+
+    /// Delivers to `endpoint`. A 5xx answer that is not XML (an HTML error page from a
+    /// proxy or an app server) becomes an error carrying its status, unless the axis2
+    /// property `RELAY_ERROR_RESPONSES` asks to relay it; a SOAP fault is a normal answer.
+    pub async fn call_endpoint(&self, ctx: &mut MessageContext, endpoint: &dyn Endpoint) -> Result<BackendResponse, MediationError> {
+        let response = endpoint.send(ctx, &self.delivery()).await?;
+        let content_type = response.headers.get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        if response.status.is_server_error()
+            && !crate::message::format::is_xml(content_type)
+            && !ctx.properties.flag(Scope::Axis2, controls::RELAY_ERROR_RESPONSES)
+        {
+            let message = format!(
+                "the backend answered HTTP {} with {}",
+                response.status,
+                content_type.map(|c| format!("a {c} page")).unwrap_or_else(|| "no content type".into())
+            );
+            // Read the page so the connection can be reused.
+            actix_web::rt::spawn(async move {
+                let _ = actix_web::rt::time::timeout(ONE_WAY_DRAIN, response.body.into_bytes(1 << 20)).await;
+            });
+            let mut e = MediationError::new(crate::mediation::error::UNREADABLE_RESPONSE, message);
+            e.status = Some(response.status);
+            return Err(e);
+        }
+        Ok(response)
+    }
+
+    /// What endpoints need from this worker.
+    pub fn delivery(&self) -> Delivery<'_> {
+        Delivery { client: &self.client, limits: &self.limits }
     }
 
     fn send_one_way(&self, ctx: &mut MessageContext, endpoint: Arc<dyn Endpoint>) {
         let mut detached = ctx.detach();
         let client = self.client.clone();
+        let limits = self.limits.clone();
         actix_web::rt::spawn(async move {
-            match endpoint.send(&mut detached, &client).await {
+            let delivery = Delivery { client: &client, limits: &limits };
+            match endpoint.send(&mut detached, &delivery).await {
                 Ok(response) => {
                     // Read the answer so the connection can go back to the pool.
                     let drained = actix_web::rt::time::timeout(ONE_WAY_DRAIN, response.body.into_bytes(usize::MAX)).await;
@@ -191,15 +193,23 @@ impl Engine {
     /// answer, the client later gets a SOAP fault built from those properties.
     pub async fn handle_error(&self, ctx: &mut MessageContext, e: MediationError, handler: &Sequence) {
         log::warn!("{} {}: {}", ctx.method, ctx.uri, e);
-        if let Some(fault) = &e.client_fault {
-            // The client's own mistake: it gets exactly this answer.
+        if let Some(fault) = &e.answer {
+            // This error decides the answer itself (a client's mistake, a discarded timeout).
             ctx.reply_with_fault((**fault).clone());
         }
-        ctx.properties.set_error(e.code, &e.message, e.detail.as_deref());
+        record_error(ctx, &e);
         if let Err(e2) = handler.mediate(ctx, self).await {
             log::error!("the fault handler failed too: {e2}");
-            ctx.properties.set_error(e2.code, &e2.message, e2.detail.as_deref());
+            record_error(ctx, &e2);
         }
+    }
+}
+
+/// Puts an error where fault handlers and the default fault read it.
+fn record_error(ctx: &mut MessageContext, e: &MediationError) {
+    ctx.properties.set_error(e.code, &e.message, e.detail.as_deref());
+    if let Some(status) = e.status {
+        ctx.properties.set(Scope::Default, crate::message::properties::ERROR_HTTP_STATUS, crate::message::Value::Integer(status.as_u16().into()));
     }
 }
 
@@ -207,7 +217,18 @@ impl Engine {
 /// fault, or a fault saying nothing answered.
 fn unanswered(ctx: &MessageContext) -> Reply {
     let fault = match ctx.properties.error() {
-        Some((code, message)) => SoapFault::server(message.clone()).with_error(code, &message),
+        Some((code, message)) => {
+            let status = ctx
+                .properties
+                .get(Scope::Default, crate::message::properties::ERROR_HTTP_STATUS)
+                .and_then(|s| s.to_string().parse::<u16>().ok())
+                .and_then(|s| StatusCode::from_u16(s).ok());
+            let fault = SoapFault::server(message.clone()).with_error(code, &message);
+            match status {
+                Some(s) => fault.with_status(s),
+                None => fault,
+            }
+        }
         None => {
             log::warn!("mediation of {} ended without a response to the client", ctx.uri);
             SoapFault::server("Mediation ended without a response to the client").with_error(NO_RESPONSE, "no response")

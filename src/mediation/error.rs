@@ -15,9 +15,13 @@ pub struct MediationError {
     pub code: u32,
     pub message: String,
     pub detail: Option<String>,
-    /// For errors the client caused (a body too large, hostile or malformed XML): the
-    /// fault it gets, whatever the fault handlers do.
-    pub client_fault: Option<Box<SoapFault>>,
+    /// For errors that decide the answer themselves — the client's mistakes (a body too
+    /// large, hostile or malformed XML), a timeout set to `discard` — the fault the client
+    /// gets, whatever the fault handlers do.
+    pub answer: Option<Box<SoapFault>>,
+    /// The HTTP status of the default fault, when not the SOAP binding's (a backend's 503
+    /// stays a 503).
+    pub status: Option<StatusCode>,
 }
 
 /// Error code when the client's message cannot be read.
@@ -28,7 +32,7 @@ pub const UNREADABLE_RESPONSE: u32 = 101510;
 
 impl MediationError {
     pub fn new(code: u32, message: impl Into<String>) -> Self {
-        MediationError { code, message: message.into(), detail: None, client_fault: None }
+        MediationError { code, message: message.into(), detail: None, answer: None, status: None }
     }
 
     /// The client sent something we will not read: a client fault, with `status` if the
@@ -37,7 +41,7 @@ impl MediationError {
         let message = message.into();
         let mut fault = SoapFault::client(message.clone());
         fault.status = status;
-        MediationError { code: UNREADABLE_MESSAGE, message, detail: None, client_fault: Some(Box::new(fault)) }
+        MediationError { code: UNREADABLE_MESSAGE, message, detail: None, answer: Some(Box::new(fault)), status: None }
     }
 
     /// A body that could not be read into memory.
@@ -51,6 +55,8 @@ impl MediationError {
 
 impl From<EndpointError> for MediationError {
     fn from(e: EndpointError) -> Self {
-        MediationError { code: e.code(), message: e.to_string(), detail: None, client_fault: None }
+        let message = e.to_string();
+        let answer = e.is_final().then(|| Box::new(SoapFault::server(message.clone()).with_error(e.code(), &message)));
+        MediationError { code: e.code(), message, detail: None, answer, status: None }
     }
 }

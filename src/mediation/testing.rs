@@ -41,7 +41,7 @@ pub fn load_errors(definitions: &str) -> String {
 
 pub fn engine(deployment: Arc<Deployment>) -> Engine {
     let tls = backend_tls(None, &Origin::file(std::path::Path::new("test"))).unwrap();
-    Engine::new(deployment, super::engine::Limits::default(), BackendClient::for_this_worker(&tls))
+    Engine::new(deployment, crate::message::Limits::default(), BackendClient::for_this_worker(&tls, &Default::default()))
 }
 
 /// A request as the transport would build it for `body` sent with `content_type`.

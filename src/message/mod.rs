@@ -13,7 +13,9 @@ pub mod body;
 pub mod fault;
 pub mod format;
 pub mod headers;
+pub mod limits;
 pub mod properties;
+pub mod query;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -23,7 +25,7 @@ use actix_web::http::{Method, StatusCode, Uri};
 
 pub use body::{Body, XmlBody};
 
-use crate::mediation::engine::Limits;
+pub use limits::Limits;
 use crate::mediation::MediationError;
 pub use fault::{FaultCode, SoapFault};
 pub use format::MessageFormat;

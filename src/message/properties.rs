@@ -76,11 +76,15 @@ pub mod controls {
     pub const REST_URL_POSTFIX: &str = "REST_URL_POSTFIX";
     /// axis2 scope: send no body.
     pub const NO_ENTITY_BODY: &str = "NO_ENTITY_BODY";
+    /// axis2 scope: relay a backend's non-XML 5xx page as it is, instead of a SOAP fault.
+    pub const RELAY_ERROR_RESPONSES: &str = "RELAY_ERROR_RESPONSES";
 }
 
 pub const ERROR_CODE: &str = "ERROR_CODE";
 pub const ERROR_MESSAGE: &str = "ERROR_MESSAGE";
 pub const ERROR_DETAIL: &str = "ERROR_DETAIL";
+/// The HTTP status the default fault should carry (set with the error, when not 500).
+pub const ERROR_HTTP_STATUS: &str = "ERROR_HTTP_STATUS";
 
 #[derive(Debug, Clone, Default)]
 pub struct Properties {
@@ -135,6 +139,7 @@ impl Properties {
             Some(d) => self.set(Scope::Default, ERROR_DETAIL, Value::String(d.to_string())),
             None => self.remove(Scope::Default, ERROR_DETAIL),
         }
+        self.remove(Scope::Default, ERROR_HTTP_STATUS);
     }
 
     /// The recorded error, if any: its code and message.

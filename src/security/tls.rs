@@ -124,44 +124,62 @@ fn trust_store(certs: &[X509]) -> Result<X509Store, openssl::error::ErrorStack> 
     Ok(store.build())
 }
 
-/// TLS connectors for backend calls.
+/// The connectors for one set of stores: one that checks names, and with
+/// `DefaultAndLocalhost` one for localhost backends that does not.
 #[derive(Clone)]
-pub struct BackendTls {
-    /// Used for every https backend.
+pub struct Connectors {
     pub connector: SslConnector,
-    /// With `DefaultAndLocalhost`: the connector for localhost backends (no name check).
     pub localhost: Option<SslConnector>,
 }
 
+/// TLS connectors for backend calls: the https sender's, and one per `customSSLProfiles`
+/// profile with the `host:port`s it serves.
+#[derive(Clone)]
+pub struct BackendTls {
+    pub default: Connectors,
+    pub profiles: Vec<(Vec<(String, u16)>, Connectors)>,
+}
+
 /// Builds the backend connectors from the https transportSender (or the defaults: the
-/// system's CAs, strict hostname checks, no client certificate).
+/// system's CAs, strict hostname checks, no client certificate). A profile's own stores
+/// replace the sender's; what it leaves out it takes from the sender.
 pub fn backend_tls(cfg: Option<&SenderTlsConfig>, origin: &Origin) -> Result<BackendTls, ConfigError> {
     let identity = cfg.and_then(|c| c.keystore.as_ref()).map(load_identity).transpose()?;
     let trust = cfg.and_then(|c| c.truststore.as_ref()).map(load_trust).transpose()?;
     let verifier = cfg.map(|c| c.hostname_verifier).unwrap_or(HostnameVerifier::Strict);
+    let default = connectors(identity.as_ref(), trust.as_deref(), verifier, origin)?;
+    let mut profiles = Vec::new();
+    for p in cfg.map(|c| c.profiles.as_slice()).unwrap_or_default() {
+        let p_identity = p.keystore.as_ref().map(load_identity).transpose()?;
+        let p_trust = p.truststore.as_ref().map(load_trust).transpose()?;
+        let c = connectors(p_identity.as_ref().or(identity.as_ref()), p_trust.as_deref().or(trust.as_deref()), verifier, &p.origin)?;
+        profiles.push((p.servers.clone(), c));
+    }
+    Ok(BackendTls { default, profiles })
+}
+
+fn connectors(identity: Option<&Identity>, trust: Option<&[X509]>, verifier: HostnameVerifier, origin: &Origin) -> Result<Connectors, ConfigError> {
     let build = |check_names: bool| -> Result<SslConnector, ConfigError> {
         let err = |e| ssl_error(origin, "cannot create the backend TLS context", e);
         let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(err)?;
         b.set_min_proto_version(Some(SslVersion::TLS1_2)).map_err(err)?;
-        if let Some(id) = &identity {
+        if let Some(id) = identity {
             set_identity(&mut b, id).map_err(err)?;
         }
-        if let Some(trust) = &trust {
+        if let Some(trust) = trust {
             // Only the configured anchors, as Synapse does with its truststore.
             b.set_cert_store(trust_store(trust).map_err(err)?);
         }
         if check_names {
             b.set_verify(SslVerifyMode::PEER);
         } else {
-            b.set_verify_callback(SslVerifyMode::PEER, |ok, ctx| {
-                ok || NAME_MISMATCH_ERRORS.contains(&ctx.error().as_raw())
-            });
+            b.set_verify_callback(SslVerifyMode::PEER, |ok, ctx| ok || NAME_MISMATCH_ERRORS.contains(&ctx.error().as_raw()));
         }
         Ok(b.build())
     };
     Ok(match verifier {
-        HostnameVerifier::Strict => BackendTls { connector: build(true)?, localhost: None },
-        HostnameVerifier::AllowAll => BackendTls { connector: build(false)?, localhost: None },
-        HostnameVerifier::DefaultAndLocalhost => BackendTls { connector: build(true)?, localhost: Some(build(false)?) },
+        HostnameVerifier::Strict => Connectors { connector: build(true)?, localhost: None },
+        HostnameVerifier::AllowAll => Connectors { connector: build(false)?, localhost: None },
+        HostnameVerifier::DefaultAndLocalhost => Connectors { connector: build(true)?, localhost: Some(build(false)?) },
     })
 }

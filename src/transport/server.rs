@@ -73,10 +73,11 @@ impl Default for ServeOptions {
 /// connections, in-flight requests finish) when `stop` completes.
 pub fn start(config: &Config, prepared: Prepared, options: &ServeOptions, stop: impl Future<Output = ()> + Send + 'static) -> Result<Running, StartError> {
     let deployment = config.deployment.clone();
-    let limits = crate::mediation::engine::Limits::from_config(&config.axis2.limits);
+    let limits = crate::message::Limits::from_config(&config.axis2.limits);
     let backend = Arc::new(prepared.backend);
+    let pool = config.axis2.pool.clone();
     let mut server = HttpServer::new(move || {
-        let engine = Engine::new(deployment.clone(), limits.clone(), BackendClient::for_this_worker(&backend));
+        let engine = Engine::new(deployment.clone(), limits.clone(), BackendClient::for_this_worker(&backend, &pool));
         App::new().app_data(web::Data::new(engine)).default_service(web::to(inbound::handle))
     })
     .workers(options.workers.max(1))

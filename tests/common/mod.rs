@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod client;
+pub mod misbehaving;
 pub mod server;
 
 use std::path::{Path, PathBuf};

@@ -21,7 +21,7 @@ pub struct Call {
 impl Mediator for Call {
     async fn mediate(&self, ctx: &mut MessageContext, engine: &Engine) -> Result<Flow, MediationError> {
         let endpoint = engine.endpoint_for(ctx, self.endpoint.as_ref())?;
-        let response = endpoint.send(ctx, &engine.client).await?;
+        let response = engine.call_endpoint(ctx, endpoint.as_ref()).await?;
         ctx.become_response(response.status, response.headers, response.body);
         Ok(Flow::Continue)
     }
