@@ -100,6 +100,7 @@ fn timeouts_broken_responses_faults_and_error_pages() {
     let reset = Misbehaving::start("reset", Behaviour::ResetMidBody);
     let fault = Misbehaving::start("fault", Behaviour::SoapFault);
     let html = Misbehaving::start("html", Behaviour::Html503);
+    let slow = Misbehaving::start("slow", Behaviour::Slow(Duration::from_millis(400)));
     let discard = format!(
         r#"{}<faultSequence><header name="X-Fault-Sequence" value="ran" scope="transport"/></faultSequence>"#,
         address(&silent.url(), "<timeout><duration>300</duration><responseAction>discard</responseAction></timeout>")
@@ -110,7 +111,10 @@ fn timeouts_broken_responses_faults_and_error_pages() {
         ("Reset", address(&reset.url(), "")),
         ("Fault", address(&fault.url(), "")),
         ("Html", address(&html.url(), "")),
+        ("Slow", address(&slow.url(), "<timeout><duration>3000</duration></timeout>")),
     ]);
+    let r = post(&s, "Slow");
+    assert_eq!((r.status, served_by(&r).as_str()), (200, "slow"), "slow but within its timeout");
 
     let t = Instant::now();
     let r = post(&s, "Silent");
