@@ -48,6 +48,7 @@ impl Engine {
                 Some(wsdl) => ctx.set_reply(Reply::xml(StatusCode::OK, wsdl.clone())),
                 None => ctx.reply_with_fault(SoapFault::client(format!("no WSDL is published for {}", proxy.name)).with_status(StatusCode::NOT_FOUND)),
             },
+            Some(proxy) if proxy.serves(ctx.connection.transport) && !self.admits(&proxy, &mut ctx) => {}
             Some(proxy) if proxy.serves(ctx.connection.transport) => {
                 ctx.service = Some(proxy.clone());
                 if let Err(e) = self.through_proxy(&proxy, &mut ctx).await {
@@ -73,6 +74,22 @@ impl Engine {
         match ctx.take_reply() {
             Some(reply) => reply,
             None => unanswered(&ctx),
+        }
+    }
+
+    /// Checks the proxy's client-certificate policy; a refusal is answered (401/403) and
+    /// logged with who was refused.
+    fn admits(&self, proxy: &ProxyService, ctx: &mut MessageContext) -> bool {
+        let Some(policy) = &proxy.client_auth else { return true };
+        match policy.check(ctx.client_certificate.as_deref()) {
+            Ok(()) => true,
+            Err(fault) => {
+                let who = ctx.client_certificate.as_ref().map(|c| format!("{} (sha256 {})", c.subject_dn(), c.sha256_hex())).unwrap_or_else(|| "no certificate".into());
+                let peer = ctx.connection.peer_addr.map(|a| a.to_string()).unwrap_or_default();
+                log::warn!("proxy {}: {} from {peer}: {who}", proxy.name, fault.reason);
+                ctx.reply_with_fault(fault);
+                false
+            }
         }
     }
 

@@ -113,9 +113,9 @@ impl Host for SynapseHost<'_> {
                     .unwrap_or_default();
                 Some(Value::NodeSet(nodes))
             }
-            (Some("ctx"), n) => text(ctx.properties.get(Scope::Default, n).map(|v| v.to_string())),
-            (Some("axis2"), n) => text(ctx.properties.get(Scope::Axis2, n).map(|v| v.to_string())),
-            (Some("trp"), n) => text(ctx.headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string)),
+            (Some("ctx"), n) => text(ctx.property(Scope::Default, n)),
+            (Some("axis2"), n) => text(ctx.property(Scope::Axis2, n)),
+            (Some("trp"), n) => text(ctx.property(Scope::Transport, n)),
             (Some("url"), n) => text(crate::message::query::parameter(ctx.uri.query().unwrap_or(""), n)),
             // Template parameters arrive with call-template, which is not supported yet.
             (Some("func"), _) => text(None),

@@ -4,7 +4,8 @@
 //! MESSAGE_FORMAT, SYSTEM_DATE, …), then the default scope, then local entries (as
 //! Synapse's registry lookup does). `get-property('scope', 'name')` reads one scope:
 //! `default`, `axis2`, `transport` (HTTP headers), `system` (environment variables) or
-//! `registry` (local entries).
+//! `registry` (local entries). The client certificate's properties (`SSL_CLIENT_S_DN`, …)
+//! read like default-scope ones.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,11 +17,11 @@ use crate::message::{MessageContext, MessageFormat, Scope};
 pub fn get_property(ctx: &MessageContext, deployment: &Deployment, scope: Option<&str>, name: &str) -> Option<String> {
     match scope {
         None => special(ctx, name, None)
-            .or_else(|| ctx.properties.get(Scope::Default, name).map(|v| v.to_string()))
+            .or_else(|| ctx.property(Scope::Default, name))
             .or_else(|| deployment.local_entries.get(name).map(|e| e.text())),
-        Some("default") => ctx.properties.get(Scope::Default, name).map(|v| v.to_string()),
-        Some("axis2") | Some("axis2-client") => ctx.properties.get(Scope::Axis2, name).map(|v| v.to_string()),
-        Some("transport") => ctx.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string),
+        Some("default") => ctx.property(Scope::Default, name),
+        Some("axis2") | Some("axis2-client") => ctx.property(Scope::Axis2, name),
+        Some("transport") => ctx.property(Scope::Transport, name),
         Some("system") => std::env::var(name).ok(),
         Some("registry") => deployment.local_entries.get(name).map(|e| e.text()),
         // `get-property('SYSTEM_DATE', 'pattern')`: the first argument is the name here.

@@ -7,6 +7,7 @@
 //! path. Each mediator is a small type behind [`mediator::Mediator`], registered by its XML
 //! tag in [`mediators`].
 
+pub mod client_auth;
 pub mod deployment;
 pub mod engine;
 pub mod expression;

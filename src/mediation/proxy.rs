@@ -22,6 +22,8 @@ pub struct ProxyService {
     pub parameters: Vec<(String, String)>,
     /// `<publishWSDL>`: served at `/services/<name>?wsdl`.
     pub wsdl: Option<String>,
+    /// Which client certificates it accepts (`mtls.*` parameters).
+    pub client_auth: Option<super::client_auth::ClientAuth>,
 }
 
 impl ProxyService {
@@ -74,7 +76,8 @@ pub fn build(el: &Element, b: &mut Builder<'_>) -> Result<ProxyService, ConfigEr
             other => log::warn!("{}: <{other}> in proxy '{name}' is not supported yet; ignored", c.origin),
         }
     }
-    Ok(ProxyService { name, transports, in_sequence, out_sequence, fault_sequence, endpoint, parameters, wsdl })
+    let client_auth = super::client_auth::ClientAuth::from_parameters(el, b)?;
+    Ok(ProxyService { name, transports, in_sequence, out_sequence, fault_sequence, endpoint, parameters, wsdl, client_auth })
 }
 
 /// The WSDL text of `<publishWSDL key|uri>` or of the WSDL written inside it.

@@ -32,6 +32,7 @@ pub use format::MessageFormat;
 pub use properties::{controls, Properties, Scope, Value};
 
 use crate::mediation::proxy::ProxyService;
+use crate::security::peer::PeerCertificate;
 use crate::transport::connection::Connection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +105,9 @@ pub struct MessageContext {
     pub properties: Properties,
     /// The proxy service that took the request, if any.
     pub service: Option<Arc<ProxyService>>,
+    /// The client's verified certificate: the TLS peer's, or one a trusted load balancer
+    /// forwarded. Its `SSL_CLIENT_*` properties read through [`Self::property`].
+    pub client_certificate: Option<Rc<PeerCertificate>>,
     reply: Option<Reply>,
     /// How many `<sequence key>` references are being run, to stop runaway recursion.
     depth: u32,
@@ -138,6 +142,7 @@ impl MessageContext {
             addressing: Addressing::default(),
             body,
             properties: Properties::default(),
+            client_certificate: None,
             service: None,
             reply: None,
             depth: 0,
@@ -166,6 +171,7 @@ impl MessageContext {
             body,
             properties: std::mem::take(&mut self.properties),
             service: self.service.clone(),
+            client_certificate: self.client_certificate.clone(),
             reply: None,
             depth: self.depth,
         }
@@ -268,6 +274,7 @@ impl MessageContext {
             body: self.take_body_for_sending(),
             properties: self.properties.clone(),
             service: self.service.clone(),
+            client_certificate: self.client_certificate.clone(),
             reply: None,
             depth: self.depth,
         }
@@ -295,6 +302,23 @@ impl MessageContext {
         self.status = Some(status);
         self.headers = headers;
         self.body = body;
+    }
+
+    /// A property as mediation reads it: the client certificate's properties first (they
+    /// cannot be overridden), then the scope's own values; transport properties are the
+    /// HTTP headers.
+    pub fn property(&self, scope: Scope, name: &str) -> Option<String> {
+        if crate::security::peer::is_certificate_property(name) && scope != Scope::Transport {
+            return match (&self.client_certificate, name) {
+                (None, "SSL_CLIENT_VERIFY") if scope == Scope::Default => Some("NONE".into()),
+                (Some(c), _) if (scope == Scope::Axis2) == (name == crate::security::peer::AXIS2_CERT_CHAIN) => c.property(name).map(str::to_string),
+                _ => None,
+            };
+        }
+        match scope {
+            Scope::Transport => self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string),
+            s => self.properties.get(s, name).map(|v| v.to_string()),
+        }
     }
 
     /// Decides what goes back to the client; the first decision wins.

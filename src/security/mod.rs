@@ -2,6 +2,7 @@
 //! certificate as an identity, and the demo PKI.
 
 pub mod jks;
+pub mod forwarded;
 pub mod keystore;
 pub mod peer;
 pub mod pki;

@@ -15,9 +15,10 @@ use openssl::pkcs12::Pkcs12;
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::X509VerifyFlags;
-use openssl::x509::{X509NameRef, X509StoreContext, X509};
+use openssl::x509::{X509StoreContext, X509};
 
 use super::jks::{self, JksError};
+use super::peer::rfc4514;
 use super::pki::{self, CertSpec, Issued, PkiError, Profile};
 
 /// Where the command line takes a store password from when `--password` is not given.
@@ -250,45 +251,6 @@ pub fn list_line(e: &Entry) -> Result<String, StoreError> {
 /// The lines of `mediate certs list`.
 pub fn list(path: &Path, password: Option<&str>) -> Result<Vec<String>, StoreError> {
     read(path, password)?.entries.iter().map(list_line).collect()
-}
-
-/// A distinguished name as RFC 4514 writes it: last RDN first, comma-separated, special
-/// characters escaped. Attribute names are OpenSSL's short names (`CN`, `O`, `emailAddress`),
-/// as `openssl x509 -nameopt RFC2253` prints them. Multi-valued RDNs are not visible through
-/// the openssl crate and come out as separate RDNs.
-pub fn rfc4514(name: &X509NameRef) -> String {
-    let parts: Vec<String> = name
-        .entries()
-        .map(|e| {
-            let nid = e.object().nid();
-            let key = match nid.short_name() {
-                Ok("street") => "STREET".to_string(),
-                Ok(s) => s.to_string(),
-                Err(_) => e.object().to_string(),
-            };
-            let value = e.data().to_string().unwrap_or_else(|_| String::from_utf8_lossy(e.data().as_slice()).into_owned());
-            format!("{key}={}", escape_rfc4514(&value))
-        })
-        .collect();
-    parts.into_iter().rev().collect::<Vec<_>>().join(",")
-}
-
-fn escape_rfc4514(v: &str) -> String {
-    let last = v.chars().count().saturating_sub(1);
-    let mut out = String::with_capacity(v.len());
-    for (i, c) in v.chars().enumerate() {
-        match c {
-            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '#' if i == 0 => out.push_str("\\#"),
-            ' ' if i == 0 || i == last => out.push_str("\\ "),
-            '\0' => out.push_str("\\00"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// A certificate time as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -658,9 +620,6 @@ mod tests {
         let t = Asn1Time::from_str("20500101000000Z").unwrap();
         assert_eq!(iso8601(&t).unwrap(), "2050-01-01T00:00:00Z");
 
-        assert_eq!(escape_rfc4514("a,b+c\"d\\e;f<g>"), "a\\,b\\+c\\\"d\\\\e\\;f\\<g\\>");
-        assert_eq!(escape_rfc4514("#x # "), "\\#x #\\ ");
-        assert_eq!(escape_rfc4514(" lead"), "\\ lead");
         let c = self_signed(&CertSpec::client("alice, jr").with_subject_prefix(&[("C", "US"), ("O", "Acme"), ("OU", "ESB")])).unwrap();
         assert_eq!(rfc4514(c.cert.subject_name()), "CN=alice\\, jr,OU=ESB,O=Acme,C=US");
     }

@@ -20,7 +20,7 @@ pub struct Connection {
     pub local_addr: Option<SocketAddr>,
     pub peer_addr: Option<SocketAddr>,
     /// The client's verified certificate; `None` without TLS or without a certificate.
-    pub peer_certificate: Option<PeerCertificate>,
+    pub peer_certificate: Option<Rc<PeerCertificate>>,
 }
 
 impl Connection {
@@ -35,9 +35,9 @@ pub fn on_connect(io: &dyn Any, ext: &mut Extensions) {
     let conn = if let Some(tls) = io.downcast_ref::<TlsStream<TcpStream>>() {
         let ssl = tls.ssl();
         let tcp = tls.get_ref();
-        let peer_certificate = ssl.peer_certificate().map(|leaf| PeerCertificate {
-            leaf,
-            chain: ssl.verified_chain().map(|c| c.iter().map(|x| x.to_owned()).collect()).unwrap_or_default(),
+        let peer_certificate = ssl.peer_certificate().map(|leaf| {
+            let chain = ssl.verified_chain().map(|c| c.iter().map(|x| x.to_owned()).collect()).unwrap_or_default();
+            Rc::new(PeerCertificate::new(leaf, chain))
         });
         Connection { transport: Transport::Https, local_addr: tcp.local_addr().ok(), peer_addr: tcp.peer_addr().ok(), peer_certificate }
     } else if let Some(tcp) = io.downcast_ref::<TcpStream>() {

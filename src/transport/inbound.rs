@@ -48,7 +48,9 @@ pub async fn handle(req: HttpRequest, payload: web::Payload, engine: web::Data<E
         .or_else(|| content_type.as_deref().and_then(format::action_parameter).map(str::to_string))
         .filter(|a| !a.is_empty());
     let to = Some(request_url(&req, connection.transport));
-    let ctx = MessageContext::request(connection, req.method().clone(), req.uri().clone(), headers, format, soap_action, to, body);
+    let client_certificate = connection.peer_certificate.clone();
+    let mut ctx = MessageContext::request(connection, req.method().clone(), req.uri().clone(), headers, format, soap_action, to, body);
+    ctx.client_certificate = client_certificate;
     respond(engine.mediate(ctx).await)
 }
 

@@ -87,6 +87,9 @@ impl Mediator for Property {
 
 pub fn build(el: &Element, _: &mut Builder<'_>) -> Result<Box<dyn Mediator>, ConfigError> {
     let name = el.required_attr("name")?.to_string();
+    if crate::security::peer::is_certificate_property(&name) {
+        return Err(el.error(format!("'{name}' describes the client certificate and cannot be set or removed")));
+    }
     let scope_name = el.attr("scope").unwrap_or("default");
     let scope = Scope::parse(scope_name)
         .ok_or_else(|| el.error(format!("scope '{scope_name}' is not supported (default, transport, axis2, axis2-client)")))?;
