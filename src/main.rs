@@ -354,8 +354,12 @@ fn run_server(args: &ServeArgs, backend: Option<SocketAddr>) -> anyhow::Result<(
             None => None,
         };
         let backend_handle = backend_server.as_ref().map(|s| s.handle());
+        let live = running.live.clone();
+        let paths = args.config.clone();
         let signals = actix_web::rt::spawn(async move {
-            wait_for_signal().await;
+            while wait_for_signal().await == Signal::Reload {
+                reload(&paths, &live);
+            }
             let _ = stop_tx.send(true);
         });
         if let Some(b) = backend_server {
@@ -383,26 +387,53 @@ async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
     }
 }
 
-/// SIGINT or SIGTERM: both stop gracefully (stop accepting, let in-flight requests finish).
-async fn wait_for_signal() {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    /// SIGINT or SIGTERM: stop gracefully (stop accepting, let in-flight requests finish).
+    Stop,
+    /// SIGHUP: load the configuration again.
+    Reload,
+}
+
+/// Loads and validates the configuration again and puts it in force; on any problem the
+/// running configuration stays and the problems are logged. Listener addresses are not
+/// re-bound: changing them needs a restart.
+fn reload(paths: &ConfigArgs, live: &mediate::config::live::Live) {
+    let loaded = config::load(&paths.axis2, &paths.mediation).and_then(|c| server::prepare(&c).map(|p| (c, p)));
+    match loaded {
+        Ok((config, prepared)) => {
+            live.replace(server::snapshot(&config, prepared.backend));
+            log::info!("configuration reloaded from {} and {}", paths.axis2.display(), paths.mediation.display());
+        }
+        Err(e) => log::error!("reload failed; the running configuration stays:\n{e}"),
+    }
+}
+
+async fn wait_for_signal() -> Signal {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
-            (Ok(mut int), Ok(mut term)) => {
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+            (Ok(mut int), Ok(mut term), Ok(mut hup)) => {
                 tokio::select! {
                     _ = int.recv() => log::info!("SIGINT received; finishing in-flight requests"),
                     _ = term.recv() => log::info!("SIGTERM received; finishing in-flight requests"),
+                    _ = hup.recv() => {
+                        log::info!("SIGHUP received; reloading the configuration");
+                        return Signal::Reload;
+                    }
                 }
+                Signal::Stop
             }
             _ => {
                 log::error!("cannot install signal handlers; stop the server with SIGKILL");
-                std::future::pending::<()>().await;
+                std::future::pending::<Signal>().await
             }
         }
     }
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+        Signal::Stop
     }
 }

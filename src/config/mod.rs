@@ -3,6 +3,7 @@
 
 pub mod axis2;
 pub mod error;
+pub mod live;
 pub mod synapse;
 pub mod xml;
 

@@ -40,7 +40,8 @@ pub struct BackendClient {
 }
 
 thread_local! {
-    static WORKER_CLIENT: RefCell<Option<Rc<BackendClient>>> = const { RefCell::new(None) };
+    /// This worker's client, with the configuration generation it was built for.
+    static WORKER_CLIENT: RefCell<Option<(u64, Rc<BackendClient>)>> = const { RefCell::new(None) };
 }
 
 impl BackendClient {
@@ -51,9 +52,20 @@ impl BackendClient {
         }
     }
 
-    /// This worker thread's client, created on first use.
-    pub fn for_this_worker(tls: &BackendTls, pool: &SenderPool) -> Rc<BackendClient> {
-        WORKER_CLIENT.with(|c| c.borrow_mut().get_or_insert_with(|| Rc::new(BackendClient::new(tls, pool))).clone())
+    /// This worker thread's client for configuration `generation`, created on first use
+    /// (and again after a reload; the old pool closes as its last requests finish).
+    pub fn for_this_worker(tls: &BackendTls, pool: &SenderPool, generation: u64) -> Rc<BackendClient> {
+        WORKER_CLIENT.with(|c| {
+            let mut slot = c.borrow_mut();
+            match &*slot {
+                Some((g, client)) if *g == generation => client.clone(),
+                _ => {
+                    let client = Rc::new(BackendClient::new(tls, pool));
+                    *slot = Some((generation, client.clone()));
+                    client
+                }
+            }
+        })
     }
 
     /// The client to use for `uri`: its profile's, else the sender's.

@@ -62,10 +62,11 @@ impl Leaf {
         Ok(Leaf { health: Health::new(label.clone()), name, label, target, qos, addressing })
     }
 
-    /// Where `<send/>` without an endpoint goes: the message's `To`, with default QoS.
+    /// Where `<send/>` without an endpoint goes: the message's `To`. It never suspends:
+    /// the destination differs per message.
     pub fn implicit() -> Leaf {
         let label = "the message's To".to_string();
-        Leaf { health: Health::new(label.clone()), name: None, label, target: Target::Default, qos: Qos::default(), addressing: false }
+        Leaf { health: Health::new(label.clone()), name: None, label, target: Target::Default, qos: Qos::never_suspend(), addressing: false }
     }
 
     /// A load-balance `<member>`.

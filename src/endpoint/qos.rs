@@ -57,6 +57,14 @@ impl Default for Qos {
     }
 }
 
+impl Qos {
+    /// Defaults, but no error ever suspends: for destinations that differ per message
+    /// (the implicit `To`), where one dead address must not stop the others.
+    pub fn never_suspend() -> Qos {
+        Qos { mark_codes: Some(Vec::new()), suspend_codes: Some(Vec::new()), ..Qos::default() }
+    }
+}
+
 /// Errors that put an endpoint in Timeout when `markForSuspension` names none.
 const DEFAULT_MARK_CODES: [u32; 2] = [codes::TIMEOUT, codes::CONNECTION_CLOSED];
 

@@ -1,8 +1,8 @@
 //! The engine: runs a message through its proxy service (or `main`) and decides the
 //! client's answer.
 //!
-//! One engine exists per worker thread; it holds the shared deployment and the worker's
-//! backend client. Every message gets exactly one [`Reply`]: the backend's answer, one a
+//! An engine is made per request from the configuration in force (a reload never changes
+//! a message halfway); it holds the deployment, the limits and the worker's backend client. Every message gets exactly one [`Reply`]: the backend's answer, one a
 //! mediator chose, or a SOAP fault — never silence.
 //!
 //! Errors travel up as `Err` through the mediators that raised them; the nearest handler
@@ -36,8 +36,9 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine for one request (cheap: a few reference counts).
     pub fn new(deployment: Arc<Deployment>, limits: Limits, client: Rc<BackendClient>) -> Self {
-        Engine { deployment, limits, client, implicit_to: Arc::new(Leaf::implicit()) }
+        Engine { deployment, limits, client, implicit_to: implicit_to() }
     }
 
     /// Mediates one request to its end and returns what the client receives.
@@ -228,6 +229,15 @@ fn record_error(ctx: &mut MessageContext, e: &MediationError) {
     if let Some(status) = e.status {
         ctx.properties.set(Scope::Default, crate::message::properties::ERROR_HTTP_STATUS, crate::message::Value::Integer(status.as_u16().into()));
     }
+}
+
+/// Where `<send/>` without an endpoint goes, shared by all engines of a thread (its health
+/// is that of "the message's To", which no suspension should follow between messages).
+fn implicit_to() -> Arc<dyn Endpoint> {
+    thread_local! {
+        static IMPLICIT: Arc<dyn Endpoint> = Arc::new(Leaf::implicit());
+    }
+    IMPLICIT.with(Arc::clone)
 }
 
 /// What a client gets when mediation ended without answering: the recorded error as a SOAP

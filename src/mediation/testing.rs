@@ -41,7 +41,7 @@ pub fn load_errors(definitions: &str) -> String {
 
 pub fn engine(deployment: Arc<Deployment>) -> Engine {
     let tls = backend_tls(None, &Origin::file(std::path::Path::new("test"))).unwrap();
-    Engine::new(deployment, crate::message::Limits::default(), BackendClient::for_this_worker(&tls, &Default::default()))
+    Engine::new(deployment, crate::message::Limits::default(), BackendClient::for_this_worker(&tls, &Default::default(), 0))
 }
 
 /// A request as the transport would build it for `body` sent with `content_type`.

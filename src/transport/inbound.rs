@@ -5,6 +5,7 @@
 //! they are put back in front of the stream.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::body::SizedStream;
 use actix_web::http::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE};
@@ -14,6 +15,8 @@ use futures_util::StreamExt;
 
 use super::connection::Connection;
 use crate::config::axis2::Transport;
+use crate::config::live::Live;
+use crate::endpoint::BackendClient;
 use crate::mediation::Engine;
 use crate::message::body::{Body, ByteStream};
 use crate::message::format::{self, FormatError, MessageFormat, Prolog, PROLOG_LIMIT};
@@ -21,7 +24,11 @@ use crate::message::headers;
 use crate::message::{FaultCode, MessageContext, Reply, SoapFault};
 
 /// The one handler behind every path.
-pub async fn handle(req: HttpRequest, payload: web::Payload, engine: web::Data<Engine>) -> HttpResponse {
+pub async fn handle(req: HttpRequest, payload: web::Payload, live: web::Data<Arc<Live>>) -> HttpResponse {
+    // This request runs on the configuration in force now, to its end.
+    let now = live.current();
+    let client = BackendClient::for_this_worker(&now.backend_tls, &now.pool, now.generation);
+    let engine = Engine::new(now.deployment.clone(), now.limits.clone(), client);
     let connection = req.conn_data::<Rc<Connection>>().cloned().unwrap_or_else(|| {
         let t = if req.app_config().secure() { Transport::Https } else { Transport::Http };
         Rc::new(Connection::unknown(t))

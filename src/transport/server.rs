@@ -12,8 +12,7 @@ use openssl::ssl::SslAcceptorBuilder;
 use super::{connection, inbound};
 use crate::config::axis2::Transport;
 use crate::config::{Config, ConfigErrors};
-use crate::endpoint::BackendClient;
-use crate::mediation::Engine;
+use crate::config::live::{Live, Snapshot};
 use crate::security::tls::{self, BackendTls};
 
 /// How long a client may take to send its request head.
@@ -25,7 +24,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(60);
 /// every keystore opens, so `mediate check` builds it too.
 pub struct Prepared {
     https: Option<SslAcceptorBuilder>,
-    backend: BackendTls,
+    pub backend: BackendTls,
 }
 
 pub fn prepare(config: &Config) -> Result<Prepared, ConfigErrors> {
@@ -51,8 +50,21 @@ pub enum StartError {
     Bind { origin: String, addr: SocketAddr, transport: &'static str, source: std::io::Error },
 }
 
+/// What mediation runs on, from a loaded configuration and its opened backend stores.
+pub fn snapshot(config: &Config, backend: BackendTls) -> Snapshot {
+    Snapshot {
+        deployment: config.deployment.clone(),
+        limits: crate::message::Limits::from_config(&config.axis2.limits),
+        backend_tls: backend,
+        pool: config.axis2.pool.clone(),
+        generation: 0,
+    }
+}
+
 pub struct Running {
     pub server: actix_web::dev::Server,
+    /// The configuration in force; [`Live::replace`] reloads it.
+    pub live: Arc<Live>,
     /// The addresses actually bound (port 0 in the configuration picks a free one).
     pub addrs: Vec<(Transport, SocketAddr)>,
 }
@@ -72,14 +84,9 @@ impl Default for ServeOptions {
 /// Binds the listeners and starts the workers. The server stops gracefully (no new
 /// connections, in-flight requests finish) when `stop` completes.
 pub fn start(config: &Config, prepared: Prepared, options: &ServeOptions, stop: impl Future<Output = ()> + Send + 'static) -> Result<Running, StartError> {
-    let deployment = config.deployment.clone();
-    let limits = crate::message::Limits::from_config(&config.axis2.limits);
-    let backend = Arc::new(prepared.backend);
-    let pool = config.axis2.pool.clone();
-    let mut server = HttpServer::new(move || {
-        let engine = Engine::new(deployment.clone(), limits.clone(), BackendClient::for_this_worker(&backend, &pool));
-        App::new().app_data(web::Data::new(engine)).default_service(web::to(inbound::handle))
-    })
+    let live = Arc::new(Live::new(snapshot(config, prepared.backend)));
+    let for_workers = live.clone();
+    let mut server = HttpServer::new(move || App::new().app_data(web::Data::new(for_workers.clone())).default_service(web::to(inbound::handle)))
     .workers(options.workers.max(1))
     .on_connect(connection::on_connect)
     .keep_alive(KEEP_ALIVE)
@@ -102,5 +109,5 @@ pub fn start(config: &Config, prepared: Prepared, options: &ServeOptions, stop: 
         };
         addrs.extend(server.addrs().into_iter().skip(before).map(|a| (r.transport, a)));
     }
-    Ok(Running { server: server.run(), addrs })
+    Ok(Running { server: server.run(), live, addrs })
 }

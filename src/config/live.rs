@@ -1,0 +1,43 @@
+//! The configuration in force, swapped whole on reload (SIGHUP).
+//!
+//! Requests take a snapshot when they start and keep it to the end, so a reload never
+//! changes a message halfway; new requests see the new configuration. A reload that fails
+//! to load or validate leaves the old one in place.
+
+use std::sync::{Arc, RwLock};
+
+use crate::mediation::deployment::Deployment;
+use crate::message::Limits;
+use crate::security::tls::BackendTls;
+
+/// One loaded configuration: what mediation runs and how backends are reached.
+pub struct Snapshot {
+    pub deployment: Arc<Deployment>,
+    pub limits: Limits,
+    pub backend_tls: BackendTls,
+    pub pool: super::axis2::SenderPool,
+    /// Increases with every reload (workers rebuild their backend clients when it moves).
+    pub generation: u64,
+}
+
+pub struct Live {
+    current: RwLock<Arc<Snapshot>>,
+}
+
+impl Live {
+    pub fn new(first: Snapshot) -> Live {
+        Live { current: RwLock::new(Arc::new(first)) }
+    }
+
+    pub fn current(&self) -> Arc<Snapshot> {
+        // A poisoned lock still holds a complete snapshot: the swap is a single store.
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Puts `next` in force, numbering it after the current one.
+    pub fn replace(&self, mut next: Snapshot) {
+        let mut slot = self.current.write().unwrap_or_else(|p| p.into_inner());
+        next.generation = slot.generation + 1;
+        *slot = Arc::new(next);
+    }
+}
