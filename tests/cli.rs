@@ -156,3 +156,53 @@ fn every_numbered_sample_configuration_passes_check() {
     }
     assert!(seen >= 3, "the numbered samples are there");
 }
+
+#[test]
+fn sample_160_routes_by_client_and_restricts_a_proxy_to_one_client() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let (http, https, backend) = (free_port(), free_port(), free_port());
+    copy_shipped(root, dir.path(), Some((http, https, backend)));
+    let sample = std::fs::read_to_string(root.join("samples/configs/160/synapse.xml")).unwrap().replace("localhost:9000", &format!("localhost:{backend}"));
+    write_files(dir.path(), &[("mediation160/synapse.xml", sample)]);
+    let mut server = Server::spawn(
+        Command::new(mediate_bin())
+            .args(["demo", "--axis2"])
+            .arg(dir.path().join("conf/axis2.xml"))
+            .arg("--mediation")
+            .arg(dir.path().join("mediation160"))
+            .args(["--backend", &format!("127.0.0.1:{backend}")]),
+    );
+    let sec = dir.path().join("conf/security");
+    // A second client from the demo CA, issued with the certs tool.
+    let other = dir.path().join("other.p12");
+    let issued = Command::new(mediate_bin())
+        .args(["certs", "issue", "--client", "--cn", "someone-else", "--password", "changeit", "--ca"])
+        .arg(sec.join("ca.p12"))
+        .arg("--out")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
+    let client = |proxy: &str, keystore: &Path| {
+        mediate_samples::client_cli::run_args([
+            "stockquote-client".to_string(),
+            "--url".into(),
+            format!("https://localhost:{https}/services/{proxy}"),
+            "--truststore".into(),
+            sec.join("ca.pem").display().to_string(),
+            "--keystore".into(),
+            keystore.display().to_string(),
+            "--password".into(),
+            "changeit".into(),
+        ])
+    };
+    let demo = sec.join("client.p12");
+    assert!(client("QuoteByClient", &demo).unwrap().starts_with("Standard :: Stock price = $"));
+    assert!(server.logs().iter().any(|l| l.contains("client = CN=mediate-demo-client,O=mediate demo, fingerprint = ")));
+    let refused = client("QuoteByClient", &other).unwrap_err();
+    assert!(refused.contains("no route for client CN=someone-else"), "{refused}");
+    assert!(client("PartnerOnly", &demo).unwrap().starts_with("Standard :: Stock price = $"));
+    let refused = client("PartnerOnly", &other).unwrap_err();
+    assert!(refused.contains("client certificate not allowed"), "{refused}");
+}

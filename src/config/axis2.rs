@@ -128,6 +128,17 @@ pub struct ServerTlsConfig {
     pub protocols: Vec<TlsVersion>,
     /// `PreferredCiphers`, as OpenSSL or IANA names; `None` keeps the secure defaults.
     pub ciphers: Option<Vec<String>>,
+    /// `SSLVerifyDepth`: the most intermediate CA certificates allowed between a client
+    /// certificate and the truststore CA it chains to (OpenSSL's meaning of verify depth).
+    /// Default 5: real client PKIs use one to three, and a bound keeps a client from making
+    /// the handshake check an arbitrarily long chain.
+    pub verify_depth: u32,
+    /// The `<CRLFile>`s of an enabled `CertificateRevocationVerifier`, resolved, each with
+    /// the place it was named; empty when revocation is not checked.
+    pub crl_files: Vec<(PathBuf, Origin)>,
+    /// `<SoftFail>`: a CRL past its nextUpdate is used anyway (with a warning) instead of
+    /// refusing every certificate it covers.
+    pub crl_soft_fail: bool,
     pub origin: Origin,
 }
 
@@ -356,6 +367,10 @@ fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverC
     let mut verify_client = VerifyClient::None;
     let mut protocols = vec![TlsVersion::Tls12, TlsVersion::Tls13];
     let mut ciphers = None;
+    let mut verify_depth = 5;
+    let mut crl_files = Vec::new();
+    let mut crl_soft_fail = false;
+    let mut revocation_origin = None;
     for p in parameters(el) {
         let name = p.required_attr("name")?;
         match (name, transport) {
@@ -384,6 +399,49 @@ fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverC
                 }
                 ciphers = Some(list);
             }
+            ("SSLVerifyDepth", Transport::Https) => {
+                let v = value(p)?;
+                // OpenSSL's own ceiling; anything near it is a typo, not a PKI.
+                verify_depth = v.parse().ok().filter(|d| *d <= 100).ok_or_else(|| p.error(format!("SSLVerifyDepth must be a number from 0 to 100, not '{v}'")))?;
+            }
+            ("CertificateRevocationVerifier", Transport::Https) => {
+                let enable = p.attr("enable").map(|v| expand_env(p, v)).transpose()?;
+                let enabled = match enable.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+                    None | Some("true") => true,
+                    Some("false") => false,
+                    Some(other) => return Err(p.error(format!("CertificateRevocationVerifier enable must be true or false, not '{other}'"))),
+                };
+                crl_files = Vec::new();
+                crl_soft_fail = false;
+                revocation_origin = None;
+                if enabled {
+                    for c in p.elements() {
+                        match c.name.as_str() {
+                            "CRLFile" => {
+                                let path = expand_env(c, &c.text())?;
+                                if path.is_empty() {
+                                    return Err(c.error("<CRLFile> is empty; it names a CRL file (PEM or DER)"));
+                                }
+                                crl_files.push((resolve(base, &path), c.origin.clone()));
+                            }
+                            "SoftFail" => {
+                                crl_soft_fail = match expand_env(c, &c.text())?.to_ascii_lowercase().as_str() {
+                                    "true" => true,
+                                    "false" => false,
+                                    other => return Err(c.error(format!("<SoftFail> must be true or false, not '{other}'"))),
+                                }
+                            }
+                            // WSO2's verifier fetches CRLs and OCSP answers online and caches them.
+                            other => log::warn!("{}: <{other}> of CertificateRevocationVerifier is not supported (only <CRLFile> and <SoftFail>); ignored", c.origin),
+                        }
+                    }
+                    // An enabled verifier that checks nothing would look like protection.
+                    if crl_files.is_empty() {
+                        return Err(p.error("CertificateRevocationVerifier needs at least one <CRLFile>; fetching CRLs or OCSP answers online is not supported"));
+                    }
+                    revocation_origin = Some(p.origin.clone());
+                }
+            }
             _ => warn_unknown_parameter(p, &format!("{} transportReceiver", transport.name())),
         }
     }
@@ -394,7 +452,10 @@ fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverC
             if verify_client != VerifyClient::None && truststore.is_none() {
                 return Err(el.error("SSLVerifyClient optional/require needs a 'truststore' parameter to verify client certificates"));
             }
-            Some(ServerTlsConfig { keystore, truststore, verify_client, protocols, ciphers, origin: el.origin.clone() })
+            if let (Some(origin), None) = (&revocation_origin, &truststore) {
+                return Err(origin.error("CertificateRevocationVerifier needs a 'truststore' parameter: CRLs are checked along the chain to its CAs"));
+            }
+            Some(ServerTlsConfig { keystore, truststore, verify_client, protocols, ciphers, verify_depth, crl_files, crl_soft_fail, origin: el.origin.clone() })
         }
     };
     Ok(ReceiverConfig { transport, bind: SocketAddr::new(address, port), tls, origin: el.origin.clone() })

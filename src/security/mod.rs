@@ -1,6 +1,7 @@
 //! Keys, certificates and TLS: opening stores, building TLS contexts, the peer's
 //! certificate as an identity, and the demo PKI.
 
+pub mod client_cert;
 pub mod jks;
 pub mod forwarded;
 pub mod keystore;

@@ -12,6 +12,7 @@ use openssl::stack::Stack;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::{X509Name, X509};
 
+use super::client_cert::ClientCertPolicy;
 use super::keystore::{first_reason, load_identity, load_trust, Identity};
 use crate::config::axis2::{HostnameVerifier, SenderTlsConfig, ServerTlsConfig, TlsVersion, VerifyClient};
 use crate::config::error::{ConfigError, Origin};
@@ -43,19 +44,26 @@ pub fn server_acceptor(cfg: &ServerTlsConfig) -> Result<SslAcceptorBuilder, Conf
         VerifyClient::Optional => SslVerifyMode::PEER,
         VerifyClient::Require => SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT,
     };
-    b.set_verify(mode);
     let mut sid = Hasher::new(MessageDigest::sha256()).map_err(err("hash"))?;
     sid.update(format!("{:?}", cfg.verify_client).as_bytes()).map_err(err("hash"))?;
-    if let Some(trust) = &trust {
-        b.set_cert_store(trust_store(trust).map_err(err("cannot build the trust store"))?);
-        // Sent in CertificateRequest so clients pick a certificate we can verify.
-        let mut names = Stack::<X509Name>::new().map_err(err("stack"))?;
-        for c in trust {
-            names.push(c.subject_name().to_owned().map_err(err("name"))?).map_err(err("stack"))?;
-            sid.update(&c.to_der().map_err(err("der"))?).map_err(err("hash"))?;
-        }
-        if cfg.verify_client != VerifyClient::None {
-            b.set_client_ca_list(names);
+    match &trust {
+        None => b.set_verify(mode),
+        Some(trust) => {
+            // The store, depth, CRLs and the verify callback for the checks OpenSSL lacks; the
+            // same policy verifies certificates forwarded outside TLS.
+            let policy = ClientCertPolicy::from_config(cfg)?;
+            policy.configure_acceptor(&mut b, mode)?;
+            policy.log_configuration_warnings();
+            sid.update(&policy.session_context()).map_err(err("hash"))?;
+            // Sent in CertificateRequest so clients pick a certificate we can verify.
+            let mut names = Stack::<X509Name>::new().map_err(err("stack"))?;
+            for c in trust {
+                names.push(c.subject_name().to_owned().map_err(err("name"))?).map_err(err("stack"))?;
+                sid.update(&c.to_der().map_err(err("der"))?).map_err(err("hash"))?;
+            }
+            if cfg.verify_client != VerifyClient::None {
+                b.set_client_ca_list(names);
+            }
         }
     }
     // Sessions may only resume under the same client-certificate policy and trust anchors;
