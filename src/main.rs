@@ -402,7 +402,7 @@ fn reload(paths: &ConfigArgs, live: &mediate::config::live::Live) {
     let loaded = config::load(&paths.axis2, &paths.mediation).and_then(|c| server::prepare(&c).map(|p| (c, p)));
     match loaded {
         Ok((config, prepared)) => {
-            live.replace(server::snapshot(&config, prepared.backend));
+            live.replace(server::snapshot(&config, prepared));
             log::info!("configuration reloaded from {} and {}", paths.axis2.display(), paths.mediation.display());
         }
         Err(e) => log::error!("reload failed; the running configuration stays:\n{e}"),

@@ -123,11 +123,18 @@ pub struct TrustStoreConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerTlsConfig {
     pub keystore: KeyStoreConfig,
-    pub truststore: Option<TrustStoreConfig>,
     pub verify_client: VerifyClient,
     pub protocols: Vec<TlsVersion>,
     /// `PreferredCiphers`, as OpenSSL or IANA names; `None` keeps the secure defaults.
     pub ciphers: Option<Vec<String>>,
+    pub origin: Origin,
+}
+
+/// How a receiver verifies client certificates — those of TLS handshakes and those a
+/// trusted load balancer forwards — alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientVerification {
+    pub truststore: Option<TrustStoreConfig>,
     /// `SSLVerifyDepth`: the most intermediate CA certificates allowed between a client
     /// certificate and the truststore CA it chains to (OpenSSL's meaning of verify depth).
     /// Default 5: real client PKIs use one to three, and a bound keeps a client from making
@@ -142,11 +149,23 @@ pub struct ServerTlsConfig {
     pub origin: Origin,
 }
 
+/// `ClientCertificateHeader` and `TrustedProxies`: a client certificate forwarded by a
+/// TLS-terminating load balancer, believed only from its addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardedCertificate {
+    /// The header's name, lower-case.
+    pub header: String,
+    pub trusted: Vec<crate::security::forwarded::Cidr>,
+    pub origin: Origin,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiverConfig {
     pub transport: Transport,
     pub bind: SocketAddr,
     pub tls: Option<ServerTlsConfig>,
+    pub clients: ClientVerification,
+    pub forwarded: Option<ForwardedCertificate>,
     pub origin: Origin,
 }
 
@@ -284,9 +303,9 @@ impl Axis2Config {
     pub fn stores(&self) -> (Vec<&KeyStoreConfig>, Vec<&TrustStoreConfig>) {
         let mut keys = Vec::new();
         let mut trusts = Vec::new();
-        for tls in self.receivers.iter().filter_map(|r| r.tls.as_ref()) {
-            keys.push(&tls.keystore);
-            trusts.extend(tls.truststore.as_ref());
+        for r in &self.receivers {
+            keys.extend(r.tls.as_ref().map(|t| &t.keystore));
+            trusts.extend(r.clients.truststore.as_ref());
         }
         if let Some(s) = &self.https_sender {
             keys.extend(s.keystore.as_ref());
@@ -371,6 +390,8 @@ fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverC
     let mut crl_files = Vec::new();
     let mut crl_soft_fail = false;
     let mut revocation_origin = None;
+    let mut forwarded_header: Option<(String, Origin)> = None;
+    let mut trusted_proxies = Vec::new();
     for p in parameters(el) {
         let name = p.required_attr("name")?;
         match (name, transport) {
@@ -382,7 +403,19 @@ fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverC
                 address = v.parse().map_err(|_| p.error(format!("bind-address must be an IP address, not '{v}'")))?
             }
             ("keystore", Transport::Https) => keystore = Some(key_store(p, base)?),
-            ("truststore", Transport::Https) => truststore = Some(trust_store(p, base)?),
+            ("truststore", _) => truststore = Some(trust_store(p, base)?),
+            ("ClientCertificateHeader", _) => {
+                let v = value(p)?;
+                if actix_web::http::header::HeaderName::from_bytes(v.as_bytes()).is_err() {
+                    return Err(p.error(format!("'{v}' is not an HTTP header name")));
+                }
+                forwarded_header = Some((v.to_ascii_lowercase(), p.origin.clone()));
+            }
+            ("TrustedProxies", _) => {
+                for part in value(p)?.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()) {
+                    trusted_proxies.push(crate::security::forwarded::Cidr::parse(part).ok_or_else(|| p.error(format!("'{part}' is not an IP address or CIDR block")))?);
+                }
+            }
             ("SSLVerifyClient", Transport::Https) => {
                 verify_client = match value(p)?.to_ascii_lowercase().as_str() {
                     "none" => VerifyClient::None,
@@ -399,12 +432,12 @@ fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverC
                 }
                 ciphers = Some(list);
             }
-            ("SSLVerifyDepth", Transport::Https) => {
+            ("SSLVerifyDepth", _) => {
                 let v = value(p)?;
                 // OpenSSL's own ceiling; anything near it is a typo, not a PKI.
                 verify_depth = v.parse().ok().filter(|d| *d <= 100).ok_or_else(|| p.error(format!("SSLVerifyDepth must be a number from 0 to 100, not '{v}'")))?;
             }
-            ("CertificateRevocationVerifier", Transport::Https) => {
+            ("CertificateRevocationVerifier", _) => {
                 let enable = p.attr("enable").map(|v| expand_env(p, v)).transpose()?;
                 let enabled = match enable.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
                     None | Some("true") => true,
@@ -445,6 +478,21 @@ fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverC
             _ => warn_unknown_parameter(p, &format!("{} transportReceiver", transport.name())),
         }
     }
+    if let (Some(origin), None) = (&revocation_origin, &truststore) {
+        return Err(origin.error("CertificateRevocationVerifier needs a 'truststore' parameter: CRLs are checked along the chain to its CAs"));
+    }
+    let forwarded = match forwarded_header {
+        Some((header, origin)) => {
+            if truststore.is_none() {
+                return Err(origin.error("ClientCertificateHeader needs a 'truststore' parameter: forwarded certificates are verified like TLS ones"));
+            }
+            if trusted_proxies.is_empty() {
+                return Err(origin.error("ClientCertificateHeader needs TrustedProxies: the addresses of the load balancers whose header is believed"));
+            }
+            Some(ForwardedCertificate { header, trusted: trusted_proxies, origin })
+        }
+        None => None,
+    };
     let tls = match transport {
         Transport::Http => None,
         Transport::Https => {
@@ -452,13 +500,11 @@ fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverC
             if verify_client != VerifyClient::None && truststore.is_none() {
                 return Err(el.error("SSLVerifyClient optional/require needs a 'truststore' parameter to verify client certificates"));
             }
-            if let (Some(origin), None) = (&revocation_origin, &truststore) {
-                return Err(origin.error("CertificateRevocationVerifier needs a 'truststore' parameter: CRLs are checked along the chain to its CAs"));
-            }
-            Some(ServerTlsConfig { keystore, truststore, verify_client, protocols, ciphers, verify_depth, crl_files, crl_soft_fail, origin: el.origin.clone() })
+            Some(ServerTlsConfig { keystore, verify_client, protocols, ciphers, origin: el.origin.clone() })
         }
     };
-    Ok(ReceiverConfig { transport, bind: SocketAddr::new(address, port), tls, origin: el.origin.clone() })
+    let clients = ClientVerification { truststore, verify_depth, crl_files, crl_soft_fail, origin: el.origin.clone() };
+    Ok(ReceiverConfig { transport, bind: SocketAddr::new(address, port), tls, clients, forwarded, origin: el.origin.clone() })
 }
 
 fn sender(el: &Element, base: &Path, pool: &mut SenderPool) -> Result<SenderTlsConfig, ConfigError> {
@@ -668,7 +714,7 @@ mod tests {
         assert_eq!(tls.keystore.password.expose(), "secret");
         assert!(tls.keystore.location.ends_with("security/server.p12"));
         assert!(tls.keystore.location.is_absolute() || tls.keystore.location.starts_with(std::env::temp_dir()));
-        assert_eq!(tls.truststore.as_ref().unwrap().location, PathBuf::from("/abs/trust.pem"));
+        assert_eq!(https.clients.truststore.as_ref().unwrap().location, PathBuf::from("/abs/trust.pem"));
         assert_eq!(c.https_sender.as_ref().unwrap().hostname_verifier, HostnameVerifier::AllowAll);
         assert_eq!(c.receiver(Transport::Http).unwrap().bind.port(), 0);
     }

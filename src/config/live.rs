@@ -9,15 +9,32 @@ use std::sync::{Arc, RwLock};
 use crate::mediation::deployment::Deployment;
 use crate::message::Limits;
 use crate::security::tls::BackendTls;
+use super::axis2::Transport;
 
 /// One loaded configuration: what mediation runs and how backends are reached.
 pub struct Snapshot {
     pub deployment: Arc<Deployment>,
     pub limits: Limits,
     pub backend_tls: BackendTls,
+    /// Per receiver (by transport): a client certificate a load balancer forwards.
+    pub forwarding: Vec<(Transport, Forwarding)>,
     pub pool: super::axis2::SenderPool,
     /// Increases with every reload (workers rebuild their backend clients when it moves).
     pub generation: u64,
+}
+
+impl Snapshot {
+    pub fn forwarding(&self, transport: Transport) -> Option<&Forwarding> {
+        self.forwarding.iter().find(|(t, _)| *t == transport).map(|(_, f)| f)
+    }
+}
+
+/// `ClientCertificateHeader` of one receiver, ready: the header, the load balancers whose
+/// header is believed, and the policy the certificate must pass.
+pub struct Forwarding {
+    pub header: actix_web::http::header::HeaderName,
+    pub trusted: Vec<crate::security::forwarded::Cidr>,
+    pub policy: crate::security::client_cert::ClientCertPolicy,
 }
 
 pub struct Live {

@@ -39,7 +39,7 @@ use openssl::x509::{
 
 use super::keystore::{first_reason, load_trust};
 use super::peer::rfc4514;
-use crate::config::axis2::ServerTlsConfig;
+use crate::config::axis2::ClientVerification;
 use crate::config::error::{ConfigError, Origin};
 
 /// RSA and DSA keys shorter than this are refused (NIST SP 800-131A, CA/Browser Forum).
@@ -179,7 +179,7 @@ impl fmt::Debug for ClientCertPolicy {
 impl ClientCertPolicy {
     /// Opens the receiver's truststore and CRL files. Unreadable CRLs are errors naming the
     /// `<CRLFile>` line and, for PEM, the line in the CRL file.
-    pub fn from_config(cfg: &ServerTlsConfig) -> Result<ClientCertPolicy, ConfigError> {
+    pub fn from_config(cfg: &ClientVerification) -> Result<ClientCertPolicy, ConfigError> {
         let anchors = cfg.truststore.as_ref().map(load_trust).transpose()?.unwrap_or_default();
         let crl_files = cfg.crl_files.iter().map(|(path, origin)| read_crl_file(path, origin)).collect::<Result<Vec<_>, _>>()?;
         let build = |with_crls: bool| -> Result<X509Store, ConfigError> {
@@ -201,6 +201,11 @@ impl ClientCertPolicy {
                 origin: cfg.origin.clone(),
             }),
         })
+    }
+
+    /// The trust anchors (their names go into the TLS CertificateRequest).
+    pub fn anchors(&self) -> &[X509] {
+        &self.inner.anchors
     }
 
     /// Whether CRLs are checked.
@@ -727,7 +732,7 @@ mod tests {
         }
 
         /// The https receiver's TLS settings from an axis2.xml with `extra` parameters.
-        fn config(&self, extra: &str) -> Result<ServerTlsConfig, String> {
+        fn config(&self, extra: &str) -> Result<ClientVerification, String> {
             let xml = format!(
                 r#"<axisconfig>
   <transportReceiver name="https">
@@ -742,7 +747,7 @@ mod tests {
             let path = self.dir.path().join("axis2.xml");
             std::fs::write(&path, xml).unwrap();
             let c = axis2::load(&path).map_err(|e| e.to_string())?;
-            Ok(c.receiver(Transport::Https).unwrap().tls.clone().unwrap())
+            Ok(c.receiver(Transport::Https).unwrap().clients.clone())
         }
 
         fn policy(&self, extra: &str) -> ClientCertPolicy {

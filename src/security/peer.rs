@@ -163,7 +163,7 @@ impl DistinguishedName {
             let mut value = String::new();
             let mut escaped = false;
             let mut ended = true;
-            while let Some(c) = chars.next() {
+            for c in chars.by_ref() {
                 match (escaped, c) {
                     (true, _) => {
                         value.push(c);

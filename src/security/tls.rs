@@ -25,10 +25,12 @@ fn ssl_error(origin: &Origin, what: &str, e: openssl::error::ErrorStack) -> Conf
 }
 
 /// The listener's TLS context for an https receiver.
-pub fn server_acceptor(cfg: &ServerTlsConfig) -> Result<SslAcceptorBuilder, ConfigError> {
+///
+/// `clients` verifies client certificates (built once per receiver: the same policy checks
+/// certificates a load balancer forwards).
+pub fn server_acceptor(cfg: &ServerTlsConfig, clients: Option<&ClientCertPolicy>) -> Result<SslAcceptorBuilder, ConfigError> {
     let origin = &cfg.origin;
     let identity = load_identity(&cfg.keystore)?;
-    let trust = cfg.truststore.as_ref().map(load_trust).transpose()?;
     let err = |what: &'static str| move |e| ssl_error(origin, what, e);
 
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).map_err(err("cannot create a TLS context"))?;
@@ -46,18 +48,16 @@ pub fn server_acceptor(cfg: &ServerTlsConfig) -> Result<SslAcceptorBuilder, Conf
     };
     let mut sid = Hasher::new(MessageDigest::sha256()).map_err(err("hash"))?;
     sid.update(format!("{:?}", cfg.verify_client).as_bytes()).map_err(err("hash"))?;
-    match &trust {
+    match clients {
         None => b.set_verify(mode),
-        Some(trust) => {
+        Some(policy) => {
             // The store, depth, CRLs and the verify callback for the checks OpenSSL lacks; the
             // same policy verifies certificates forwarded outside TLS.
-            let policy = ClientCertPolicy::from_config(cfg)?;
             policy.configure_acceptor(&mut b, mode)?;
-            policy.log_configuration_warnings();
             sid.update(&policy.session_context()).map_err(err("hash"))?;
             // Sent in CertificateRequest so clients pick a certificate we can verify.
             let mut names = Stack::<X509Name>::new().map_err(err("stack"))?;
-            for c in trust {
+            for c in policy.anchors() {
                 names.push(c.subject_name().to_owned().map_err(err("name"))?).map_err(err("stack"))?;
                 sid.update(&c.to_der().map_err(err("der"))?).map_err(err("hash"))?;
             }

@@ -9,13 +9,16 @@ use std::sync::Arc;
 
 use actix_web::body::SizedStream;
 use actix_web::http::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
 use super::connection::Connection;
 use crate::config::axis2::Transport;
-use crate::config::live::Live;
+use crate::config::live::{Forwarding, Live};
+use crate::security::forwarded;
+use crate::security::peer::PeerCertificate;
 use crate::endpoint::BackendClient;
 use crate::mediation::Engine;
 use crate::message::body::{Body, ByteStream};
@@ -33,7 +36,11 @@ pub async fn handle(req: HttpRequest, payload: web::Payload, live: web::Data<Arc
         let t = if req.app_config().secure() { Transport::Https } else { Transport::Http };
         Rc::new(Connection::unknown(t))
     });
-    let headers = req.headers().clone();
+    let mut headers = req.headers().clone();
+    let forwarded = match now.forwarding(connection.transport) {
+        Some(f) => forwarded_certificate(f, &connection, &mut headers),
+        None => Ok(None),
+    };
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let length = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let stream: ByteStream = Box::pin(payload.into_inner());
@@ -55,10 +62,40 @@ pub async fn handle(req: HttpRequest, payload: web::Payload, live: web::Data<Arc
         .or_else(|| content_type.as_deref().and_then(format::action_parameter).map(str::to_string))
         .filter(|a| !a.is_empty());
     let to = Some(request_url(&req, connection.transport));
-    let client_certificate = connection.peer_certificate.clone();
+    let client_certificate = match forwarded {
+        Ok(Some(cert)) => Some(cert),
+        Ok(None) => connection.peer_certificate.clone(),
+        Err(fault) => return respond(fault.into_reply(format)),
+    };
     let mut ctx = MessageContext::request(connection, req.method().clone(), req.uri().clone(), headers, format, soap_action, to, body);
     ctx.client_certificate = client_certificate;
     respond(engine.mediate(ctx).await)
+}
+
+/// The certificate a trusted load balancer forwarded, verified; `Ok(None)` when there is
+/// none to believe. The header is removed either way, so it never reaches mediation or a
+/// backend. From any other peer it is ignored (and logged): a client cannot name itself.
+fn forwarded_certificate(f: &Forwarding, connection: &Connection, headers: &mut HeaderMap) -> Result<Option<Rc<PeerCertificate>>, SoapFault> {
+    let Some(value) = headers.get(&f.header).cloned() else { return Ok(None) };
+    headers.remove(&f.header);
+    let peer = connection.peer_addr.map(|a| a.ip());
+    if !peer.is_some_and(|ip| f.trusted.iter().any(|c| c.contains(ip))) {
+        log::warn!("{} from {} ignored: not a trusted proxy", f.header, peer.map(|p| p.to_string()).unwrap_or_else(|| "an unknown address".into()));
+        return Ok(None);
+    }
+    let refuse = |status, reason: String| {
+        log::warn!("{} from {}: {reason}", f.header, peer.map(|p| p.to_string()).unwrap_or_default());
+        SoapFault::client(reason).with_status(status)
+    };
+    let certs = forwarded::decode(value.as_bytes()).map_err(|e| refuse(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let (leaf, intermediates) = certs.split_first().ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "the certificate header is empty".into()))?;
+    match f.policy.verify(leaf, intermediates) {
+        Ok(chain) => Ok(Some(Rc::new(PeerCertificate::new(leaf.clone(), chain)))),
+        Err(e) => Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            format!("the forwarded client certificate is not valid: {e} ({})", crate::security::client_cert::certificate_for_log(leaf)),
+        )),
+    }
 }
 
 /// The URL the client addressed, the message's `To` until WS-Addressing says otherwise.

@@ -12,7 +12,8 @@ use openssl::ssl::SslAcceptorBuilder;
 use super::{connection, inbound};
 use crate::config::axis2::Transport;
 use crate::config::{Config, ConfigErrors};
-use crate::config::live::{Live, Snapshot};
+use crate::config::live::{Forwarding, Live, Snapshot};
+use crate::security::client_cert::ClientCertPolicy;
 use crate::security::tls::{self, BackendTls};
 
 /// How long a client may take to send its request head.
@@ -25,19 +26,37 @@ const KEEP_ALIVE: Duration = Duration::from_secs(60);
 pub struct Prepared {
     https: Option<SslAcceptorBuilder>,
     pub backend: BackendTls,
+    /// Per receiver: believing a client certificate a load balancer forwards.
+    pub forwarding: Vec<(Transport, Forwarding)>,
 }
 
 pub fn prepare(config: &Config) -> Result<Prepared, ConfigErrors> {
     let mut errors = ConfigErrors::default();
-    let https = config
-        .axis2
-        .receiver(Transport::Https)
-        .and_then(|r| r.tls.as_ref())
-        .and_then(|t| errors.collect(tls::server_acceptor(t)));
+    let mut https = None;
+    let mut forwarding = Vec::new();
+    for r in &config.axis2.receivers {
+        // One policy per receiver verifies TLS clients and forwarded certificates alike.
+        let policy = match r.clients.truststore {
+            Some(_) => errors.collect(ClientCertPolicy::from_config(&r.clients)),
+            None => None,
+        };
+        if let Some(p) = &policy {
+            p.log_configuration_warnings();
+        }
+        if let Some(t) = &r.tls {
+            https = errors.collect(tls::server_acceptor(t, policy.as_ref()));
+        }
+        if let (Some(f), Some(policy)) = (&r.forwarded, policy) {
+            match actix_web::http::header::HeaderName::from_bytes(f.header.as_bytes()) {
+                Ok(header) => forwarding.push((r.transport, Forwarding { header, trusted: f.trusted.clone(), policy })),
+                Err(_) => errors.push(f.origin.error(format!("'{}' is not an HTTP header name", f.header))),
+            }
+        }
+    }
     let origin = config.axis2.https_sender.as_ref().map(|s| s.origin.clone()).unwrap_or_else(|| crate::config::error::Origin::file(&config.axis2.path));
     let backend = errors.collect(tls::backend_tls(config.axis2.https_sender.as_ref(), &origin));
     match backend {
-        Some(backend) if errors.is_empty() => Ok(Prepared { https, backend }),
+        Some(backend) if errors.is_empty() => Ok(Prepared { https, backend, forwarding }),
         _ => Err(errors),
     }
 }
@@ -50,12 +69,13 @@ pub enum StartError {
     Bind { origin: String, addr: SocketAddr, transport: &'static str, source: std::io::Error },
 }
 
-/// What mediation runs on, from a loaded configuration and its opened backend stores.
-pub fn snapshot(config: &Config, backend: BackendTls) -> Snapshot {
+/// What mediation runs on, from a loaded configuration and its opened stores.
+pub fn snapshot(config: &Config, prepared: Prepared) -> Snapshot {
     Snapshot {
         deployment: config.deployment.clone(),
         limits: crate::message::Limits::from_config(&config.axis2.limits),
-        backend_tls: backend,
+        backend_tls: prepared.backend,
+        forwarding: prepared.forwarding,
         pool: config.axis2.pool.clone(),
         generation: 0,
     }
@@ -83,8 +103,9 @@ impl Default for ServeOptions {
 
 /// Binds the listeners and starts the workers. The server stops gracefully (no new
 /// connections, in-flight requests finish) when `stop` completes.
-pub fn start(config: &Config, prepared: Prepared, options: &ServeOptions, stop: impl Future<Output = ()> + Send + 'static) -> Result<Running, StartError> {
-    let live = Arc::new(Live::new(snapshot(config, prepared.backend)));
+pub fn start(config: &Config, mut prepared: Prepared, options: &ServeOptions, stop: impl Future<Output = ()> + Send + 'static) -> Result<Running, StartError> {
+    let https_acceptor = prepared.https.take();
+    let live = Arc::new(Live::new(snapshot(config, prepared)));
     let for_workers = live.clone();
     let mut server = HttpServer::new(move || App::new().app_data(web::Data::new(for_workers.clone())).default_service(web::to(inbound::handle)))
     .workers(options.workers.max(1))
@@ -94,7 +115,7 @@ pub fn start(config: &Config, prepared: Prepared, options: &ServeOptions, stop: 
     .shutdown_timeout(options.shutdown_timeout)
     .shutdown_signal(stop);
 
-    let mut https = prepared.https;
+    let mut https = https_acceptor;
     let mut addrs = Vec::new();
     for r in &config.axis2.receivers {
         let before = server.addrs().len();
