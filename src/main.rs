@@ -167,6 +167,26 @@ enum CertsCommand {
         #[arg(long)]
         alias: String,
     },
+    /// Write a CA's certificate revocation list (PEM), revoking the given certificates.
+    ///
+    /// An existing --out from the same CA is extended: what it revoked stays revoked. Name
+    /// the file in CertificateRevocationVerifier and send the server SIGHUP.
+    Crl {
+        /// The CA's keystore (PKCS#12 or JKS).
+        #[arg(long)]
+        ca: PathBuf,
+        /// The CA keystore's password (else $MEDIATE_STORE_PASSWORD).
+        #[arg(long)]
+        password: Option<String>,
+        /// Certificates to revoke (PEM or DER files), comma-separated or repeated.
+        #[arg(long, value_delimiter = ',')]
+        revoke: Vec<PathBuf>,
+        /// Days until the list's nextUpdate; publish a new one before then.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Convert a JKS store to PKCS#12.
     ///
     /// Trusted certificates only: --to becomes a truststore with the same aliases. With a key:
@@ -280,6 +300,10 @@ fn certs(command: CertsCommand) -> anyhow::Result<()> {
         CertsCommand::Remove { store, password, alias } => {
             let password = certs_password(password, &store)?;
             certs_done(store_tool::remove(&store, &password, &alias))
+        }
+        CertsCommand::Crl { ca, password, revoke, days, out } => {
+            let ca_password = certs_password(password, &ca)?;
+            certs_done(store_tool::crl(&store_tool::CrlRequest { ca, ca_password, revoke, days, out }))
         }
         CertsCommand::Convert { from, password, key_password, to, to_password, alias, trust_to, force } => {
             let password = certs_password(password, &from)?;

@@ -408,3 +408,38 @@ fn convert_jks_to_pkcs12_keeps_aliases_and_chains() {
     let e = fails(certs(&["convert", "--from", s(&out), "--password", "jks-pass", "--to", s(&p("again.p12"))], None));
     assert!(e.contains("is PKCS#12, not JKS"), "{e}");
 }
+
+#[test]
+fn crl_revokes_certificates_of_its_ca_and_keeps_what_it_revoked_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let ca = demo_ca(dir.path());
+    for cn in ["alice", "bob", "carol"] {
+        ok(certs(&["issue", "--ca", s(&ca), "--out", s(&p(&format!("{cn}.p12"))), "--cn", cn, "--client", "--pem"], Some("changeit")));
+    }
+    let crl_path = p("ca.crl");
+    let msg = ok(certs(&["crl", "--ca", s(&ca), "--revoke", s(&p("alice.pem")), "--days", "7", "--out", s(&crl_path)], Some("changeit")));
+    assert!(msg.contains("1 revoked, next update "), "{msg}");
+    ok(certs(&["crl", "--ca", s(&ca), "--revoke", s(&p("bob.pem")), "--out", s(&crl_path)], Some("changeit")));
+
+    // Signed by the CA, listing both serials.
+    let first_cert = |n: &str| X509::stack_from_pem(&std::fs::read(p(n)).unwrap()).unwrap().remove(0);
+    let list = openssl::x509::X509Crl::from_pem(&std::fs::read(&crl_path).unwrap()).unwrap();
+    let ca_cert = mediate::security::pki::read_pkcs12(&ca, "changeit").unwrap().0.unwrap().cert;
+    assert!(list.verify(&ca_cert.public_key().unwrap()).unwrap(), "signed by the CA");
+    let revoked = |n: &str| matches!(list.get_by_cert(&first_cert(n)), openssl::x509::CrlStatus::Revoked(_));
+    assert!(revoked("alice.pem") && revoked("bob.pem"), "the second run kept alice");
+    assert!(!revoked("carol.pem"));
+    let days_left = openssl::asn1::Asn1Time::days_from_now(0).unwrap().diff(list.next_update().unwrap()).unwrap().days;
+    assert!((29..=30).contains(&days_left), "nextUpdate comes from the latest run's --days (default 30): {days_left}");
+
+    // A certificate from another CA cannot be revoked here; another CA's list is not extended.
+    let other = tempfile::tempdir().unwrap();
+    let other_ca = demo_ca(other.path());
+    let e = fails(certs(&["crl", "--ca", s(&other_ca), "--revoke", s(&p("carol.pem")), "--out", s(&other.path().join("x.crl"))], Some("changeit")));
+    assert!(e.contains("was not issued by"), "{e}");
+    let e = fails(certs(&["crl", "--ca", s(&other_ca), "--out", s(&crl_path)], Some("changeit")));
+    assert!(e.contains("is not a CRL of"), "{e}");
+    let e = fails(certs(&["crl", "--ca", s(&ca), "--revoke", s(&p("carol.pem")), "--days", "0", "--out", s(&crl_path)], Some("changeit")));
+    assert!(e.contains("--days"), "{e}");
+}

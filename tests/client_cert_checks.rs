@@ -7,38 +7,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{axis2_xml, backend, proxy_xml, start_server, TestPki, SOAP11_GET_QUOTE};
+use common::{axis2_xml, backend, crl, proxy_xml, start_server, TestPki, SOAP11_GET_QUOTE};
 use mediate::security::pki::{self, CertSpec, Digest, Eku, Issued, KeyAlgorithm, Profile};
 use mediate_samples::client::{ClientError, ClientTls};
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::hash::MessageDigest;
-use openssl::x509::extension::AuthorityKeyIdentifier;
-use openssl::x509::{CrlNumber, X509Builder, X509Crl, X509CrlBuilder, X509RevokedBuilder, X509};
-
-fn days(d: i64) -> Asn1Time {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    Asn1Time::from_unix(now + d * 86_400).unwrap()
-}
-
-/// A CRL signed by `issuer` revoking `revoked`, whose nextUpdate is `next_update` days away.
-fn crl(issuer: &Issued, revoked: &[&X509], next_update: i64) -> X509Crl {
-    let mut b = X509CrlBuilder::new().unwrap();
-    b.set_issuer_name(issuer.cert.subject_name()).unwrap();
-    b.set_last_update(&days(next_update.min(0) - 7)).unwrap();
-    b.set_next_update(&days(next_update)).unwrap();
-    for c in revoked {
-        let mut r = X509RevokedBuilder::new().unwrap();
-        r.set_serial_number(c.serial_number()).unwrap();
-        r.set_revocation_date(&days(next_update.min(0) - 7)).unwrap();
-        b.add_revoked(r.build()).unwrap();
-    }
-    let context = X509Builder::new().unwrap();
-    b.append_extension(AuthorityKeyIdentifier::new().keyid(true).build(&context.x509v3_context(Some(&issuer.cert), None)).unwrap()).unwrap();
-    b.append_extension(CrlNumber::new(BigNum::from_u32(1).unwrap()).unwrap().build().unwrap()).unwrap();
-    b.sign(&issuer.key, MessageDigest::sha256()).unwrap();
-    b.build().unwrap()
-}
+use openssl::x509::X509;
 
 /// What a client should get, and for a refusal the reason the server must log.
 #[derive(Debug, Clone, Copy, PartialEq)]

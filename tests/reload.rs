@@ -60,3 +60,116 @@ fn sighup_reloads_without_disturbing_requests_in_flight() {
     assert!(s.logs().iter().any(|l| l.contains("P.xml:1:")), "the error names the file and line");
     assert_eq!(served_by(&s), "new");
 }
+
+/// One kept-alive TLS connection made by hand, to see the server's certificate and to show
+/// that a reload leaves open connections alone.
+struct Connection(openssl::ssl::SslStream<std::net::TcpStream>);
+
+impl Connection {
+    fn open(s: &Server, pki: &common::TestPki, identity: &mediate::security::pki::Issued) -> Connection {
+        use openssl::ssl::{SslConnector, SslMethod};
+        let addr = s.https_url("").trim_start_matches("https://").to_string();
+        let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+        b.cert_store_mut().add_cert(pki.ca.cert.clone()).unwrap();
+        b.set_certificate(&identity.cert).unwrap();
+        b.set_private_key(&identity.key).unwrap();
+        let tcp = std::net::TcpStream::connect(&addr).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Connection(b.build().connect("localhost", tcp).unwrap())
+    }
+
+    fn server_certificate(&self) -> String {
+        fingerprint(&self.0.ssl().peer_certificate().unwrap())
+    }
+
+    /// Sends one request and reads its answer (Content-Length or chunked); the connection
+    /// stays open.
+    fn ask(&mut self) -> Result<String, std::io::Error> {
+        use std::io::{Read, Write};
+        let head = format!("POST /services/P HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n", REQUEST.len());
+        self.0.write_all(head.as_bytes())?;
+        self.0.write_all(REQUEST.as_bytes())?;
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let text = String::from_utf8_lossy(&got).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text[..end].lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()));
+                let complete = match length {
+                    Some(n) => got.len() >= end + 4 + n,
+                    None => text.ends_with("0\r\n\r\n"),
+                };
+                if complete {
+                    return Ok(text);
+                }
+            }
+            match self.0.read(&mut buf)? {
+                0 => return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("closed after {text:?}"))),
+                n => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+}
+
+fn https_axis2(pki: &common::TestPki, extra: &str) -> String {
+    common::axis2_xml(pki, "require").replace(r#"<parameter name="SSLVerifyClient">"#, &format!(r#"{extra}<parameter name="SSLVerifyClient">"#))
+}
+
+#[test]
+fn sighup_rotates_the_server_certificate_and_revokes_a_client_for_new_handshakes() {
+    use mediate::security::pki::{self, CertSpec};
+    let backend = Misbehaving::start("b", Behaviour::Ok);
+    let pki = common::TestPki::new();
+    let bob = pki::issue(&CertSpec::client("bob"), &pki.ca).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = proxy_to(&backend.url()).replace(r#"transports="http""#, r#"transports="https""#);
+    write_files(dir.path(), &[("conf/axis2.xml", https_axis2(&pki, "")), ("mediation/proxy-services/P.xml", proxy)]);
+    let mut s = Server::start(dir.path());
+
+    let mut before = Connection::open(&s, &pki, &pki.trusted_client);
+    assert!(before.ask().unwrap().contains("<name>b</name>"));
+    assert_eq!(before.server_certificate(), fingerprint(&pki.server.cert));
+
+    // A new server certificate in the same keystore file, and a CRL revoking alice.
+    let rotated = pki::issue(&CertSpec::server("localhost"), &pki.ca).unwrap();
+    pki::write_pkcs12(&pki.path("server.p12"), "server", &rotated, std::slice::from_ref(&pki.ca.cert), common::PASSWORD).unwrap();
+    let crl_path = pki.path("revoked.pem");
+    std::fs::write(&crl_path, common::crl(&pki.ca, &[&pki.trusted_client.cert], 7).to_pem().unwrap()).unwrap();
+    let revocation = format!(r#"<parameter name="CertificateRevocationVerifier" enable="true"><CRLFile>{}</CRLFile></parameter>"#, crl_path.display());
+    write_files(dir.path(), &[("conf/axis2.xml", https_axis2(&pki, &revocation))]);
+    hup(&mut s, "configuration reloaded");
+
+    // New handshakes see the new certificate and the CRL…
+    let mut fresh = Connection::open(&s, &pki, &bob);
+    assert_eq!(fresh.server_certificate(), fingerprint(&rotated.cert), "a new handshake gets the rotated certificate");
+    assert!(fresh.ask().unwrap().contains("<name>b</name>"), "a client that is not revoked is served");
+    let refused = common::client::post(&s.https_url("/services/P"), &[("Content-Type", "text/xml")], REQUEST.as_bytes(), &pki.client(Some(&pki.trusted_client)));
+    assert!(refused.is_err(), "a revoked client's new handshake is refused, got {:?}", refused.map(|r| r.status));
+    hup_logged(&mut s, "certificate is revoked");
+    // …while the connection opened before the reload goes on as it was.
+    assert!(before.ask().unwrap().contains("<name>b</name>"), "an open connection is not disturbed");
+    assert_eq!(before.server_certificate(), fingerprint(&pki.server.cert));
+
+    // A keystore that does not open is refused on reload; the rotated material stays.
+    write_files(dir.path(), &[("conf/axis2.xml", https_axis2(&pki, &revocation).replace(common::PASSWORD, "wrong-password"))]);
+    hup(&mut s, "reload failed; the running configuration stays");
+    let mut after_failure = Connection::open(&s, &pki, &bob);
+    assert_eq!(after_failure.server_certificate(), fingerprint(&rotated.cert));
+    assert!(after_failure.ask().unwrap().contains("<name>b</name>"));
+}
+
+/// Waits for `expect` in the server's log.
+fn hup_logged(s: &mut Server, expect: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if s.logs().iter().any(|l| l.contains(expect)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no '{expect}' in the log:\n{}", s.logs().join("\n"));
+}
+
+fn fingerprint(cert: &openssl::x509::X509Ref) -> String {
+    cert.digest(openssl::hash::MessageDigest::sha256()).unwrap().iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -19,6 +19,8 @@ pub struct Snapshot {
     /// Per receiver (by transport): a client certificate a load balancer forwards.
     pub forwarding: Vec<(Transport, Forwarding)>,
     pub pool: super::axis2::SenderPool,
+    /// The https listener's TLS material, from a reload (the first is the sockets' own).
+    pub https: Option<crate::security::tls::ReloadedTls>,
     /// Increases with every reload (workers rebuild their backend clients when it moves).
     pub generation: u64,
 }

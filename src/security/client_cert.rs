@@ -29,7 +29,7 @@ use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::Id;
-use openssl::ssl::{SslContextBuilder, SslFiletype, SslVerifyMode};
+use openssl::ssl::{SslContextBuilder, SslFiletype, SslRef, SslVerifyMode};
 use openssl::stack::Stack;
 use openssl::x509::store::{X509Lookup, X509Store, X509StoreBuilder};
 use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
@@ -261,6 +261,23 @@ impl ClientCertPolicy {
         Ok(())
     }
 
+    /// Makes one connection verify with this policy. A connection copies its verify mode,
+    /// callback, depth and flags from the context it started on; one moved to a reloaded
+    /// context (whose store it then uses) needs this policy's settings put on it directly.
+    pub fn configure_ssl(&self, ssl: &mut SslRef, mode: SslVerifyMode) -> Result<(), ErrorStack> {
+        let param = ssl.param_mut();
+        param.set_depth(i32::try_from(self.inner.depth).unwrap_or(i32::MAX));
+        let crl_flags = X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL;
+        if self.checks_revocation() {
+            param.set_flags(crl_flags)?;
+        } else {
+            param.clear_flags(crl_flags)?;
+        }
+        let policy = self.clone();
+        ssl.set_verify_callback(mode, move |preverify_ok, ctx| policy.handshake_verdict(preverify_ok, ctx));
+        Ok(())
+    }
+
     /// Bytes that change whenever what this policy accepts changes, for the TLS session id
     /// context: a session must not resume under a different policy.
     pub fn session_context(&self) -> Vec<u8> {
@@ -396,7 +413,8 @@ fn name_for_log(name: &X509NameRef) -> String {
     out
 }
 
-fn same_name(a: &X509NameRef, b: &X509NameRef) -> bool {
+/// Whether two names are equal as X.509 compares them (canonical form).
+pub(crate) fn same_name(a: &X509NameRef, b: &X509NameRef) -> bool {
     matches!(a.try_cmp(b), Ok(Ordering::Equal))
 }
 
@@ -670,33 +688,10 @@ mod tests {
     use super::*;
     use crate::config::axis2::{self, Transport};
     use crate::security::pki::{self, CertSpec, Digest, Eku, Issued, KeyAlgorithm, Profile};
-    use openssl::asn1::Asn1Time;
-    use openssl::bn::BigNum;
-    use openssl::x509::extension::AuthorityKeyIdentifier;
-    use openssl::x509::{CrlNumber, X509Builder, X509CrlBuilder, X509RevokedBuilder};
-
-    fn days(d: i64) -> Asn1Time {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-        Asn1Time::from_unix(now + d * 86_400).unwrap()
-    }
 
     /// A CRL signed by `issuer` revoking `revoked`, whose nextUpdate is `next_update` days away.
     fn crl(issuer: &Issued, revoked: &[&X509], next_update: i64) -> X509Crl {
-        let mut b = X509CrlBuilder::new().unwrap();
-        b.set_issuer_name(issuer.cert.subject_name()).unwrap();
-        b.set_last_update(&days(next_update.min(0) - 7)).unwrap();
-        b.set_next_update(&days(next_update)).unwrap();
-        for c in revoked {
-            let mut r = X509RevokedBuilder::new().unwrap();
-            r.set_serial_number(c.serial_number()).unwrap();
-            r.set_revocation_date(&days(next_update.min(0) - 7)).unwrap();
-            b.add_revoked(r.build()).unwrap();
-        }
-        let context = X509Builder::new().unwrap();
-        b.append_extension(AuthorityKeyIdentifier::new().keyid(true).build(&context.x509v3_context(Some(&issuer.cert), None)).unwrap()).unwrap();
-        b.append_extension(CrlNumber::new(BigNum::from_u32(1).unwrap()).unwrap().build().unwrap()).unwrap();
-        b.sign(&issuer.key, MessageDigest::sha256()).unwrap();
-        b.build().unwrap()
+        crate::security::pki::crl(issuer, revoked, None, next_update.min(0) - 7, next_update).unwrap()
     }
 
     struct Fixture {

@@ -25,7 +25,7 @@ use openssl::stack::Stack;
 use openssl::x509::extension::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName, SubjectKeyIdentifier,
 };
-use openssl::x509::{X509Builder, X509NameBuilder, X509};
+use openssl::x509::{CrlNumber, X509Builder, X509Crl, X509CrlBuilder, X509CrlRef, X509NameBuilder, X509RevokedBuilder, X509};
 
 /// The password of every demo store.
 pub const DEMO_PASSWORD: &str = "changeit";
@@ -243,6 +243,45 @@ pub fn issue(spec: &CertSpec, issuer: &Issued) -> Result<Issued, PkiError> {
     let key = new_key(spec.key)?;
     let cert = build(spec, &key, Some(issuer))?;
     Ok(Issued { cert, key })
+}
+
+/// A certificate revocation list signed by `issuer`: the certificates in `revoked` (revoked
+/// now), the entries of `keep` (an earlier list, carried over with their dates), issued
+/// `this_update_days` from now and due again `next_update_days` from now. Its number is
+/// the time of issue in seconds, so later lists have higher numbers (RFC 5280 §5.2.3).
+pub fn crl(issuer: &Issued, revoked: &[&X509], keep: Option<&X509CrlRef>, this_update_days: i64, next_update_days: i64) -> Result<X509Crl, PkiError> {
+    let this_update = days_from_now(this_update_days)?;
+    let mut b = X509CrlBuilder::new()?;
+    b.set_issuer_name(issuer.cert.subject_name())?;
+    b.set_last_update(&this_update)?;
+    let next_update = days_from_now(next_update_days)?;
+    b.set_next_update(&next_update)?;
+    let mut listed = Vec::new();
+    for old in keep.and_then(|k| k.get_revoked()).into_iter().flatten() {
+        let serial = old.serial_number().to_bn()?;
+        let mut r = X509RevokedBuilder::new()?;
+        r.set_serial_number(old.serial_number())?;
+        r.set_revocation_date(old.revocation_date())?;
+        b.add_revoked(r.build())?;
+        listed.push(serial);
+    }
+    for c in revoked {
+        let serial = c.serial_number().to_bn()?;
+        if listed.contains(&serial) {
+            continue;
+        }
+        let mut r = X509RevokedBuilder::new()?;
+        r.set_serial_number(c.serial_number())?;
+        r.set_revocation_date(&this_update)?;
+        b.add_revoked(r.build())?;
+        listed.push(serial);
+    }
+    let context = X509Builder::new()?;
+    b.append_extension(AuthorityKeyIdentifier::new().keyid(true).build(&context.x509v3_context(Some(&issuer.cert), None))?)?;
+    let number = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(1);
+    b.append_extension(CrlNumber::new(BigNum::from_dec_str(&number.to_string())?)?.build()?)?;
+    b.sign(&issuer.key, MessageDigest::sha256())?;
+    Ok(b.build()?)
 }
 
 fn build(spec: &CertSpec, key: &PKey<Private>, issuer: Option<&Issued>) -> Result<X509, PkiError> {

@@ -15,7 +15,7 @@ use openssl::pkcs12::Pkcs12;
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::X509VerifyFlags;
-use openssl::x509::{X509StoreContext, X509};
+use openssl::x509::{X509Crl, X509StoreContext, X509};
 
 use super::jks::{self, JksError};
 use super::peer::rfc4514;
@@ -285,16 +285,24 @@ pub fn export(path: &Path, password: Option<&str>, alias: &str) -> Result<X509, 
 
 /// Reads one certificate, PEM or DER.
 pub fn read_certificate(path: &Path) -> Result<X509, StoreError> {
+    let mut certs = read_certificates(path)?;
+    match certs.len() {
+        1 => certs.pop().ok_or_else(|| store_err(path, "holds no PEM certificate")),
+        n => Err(store_err(path, format!("holds {n} certificates; import them one at a time, each under its own alias"))),
+    }
+}
+
+/// The certificates in a PEM file (at least one), or the one in a DER file.
+fn read_certificates(path: &Path) -> Result<Vec<X509>, StoreError> {
     let bytes = read_file(path)?;
     if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
-        let mut certs = X509::stack_from_pem(&bytes).map_err(|_| store_err(path, "unreadable PEM certificate"))?;
-        return match certs.len() {
-            1 => certs.pop().ok_or_else(|| store_err(path, "holds no PEM certificate")),
-            0 => Err(store_err(path, "holds no PEM certificate")),
-            n => Err(store_err(path, format!("holds {n} certificates; import them one at a time, each under its own alias"))),
+        let certs = X509::stack_from_pem(&bytes).map_err(|_| store_err(path, "unreadable PEM certificate"))?;
+        return match certs.is_empty() {
+            true => Err(store_err(path, "holds no PEM certificate")),
+            false => Ok(certs),
         };
     }
-    X509::from_der(&bytes).map_err(|_| store_err(path, "neither a PEM nor a DER certificate"))
+    X509::from_der(&bytes).map(|c| vec![c]).map_err(|_| store_err(path, "neither a PEM nor a DER certificate"))
 }
 
 /// The trusted certificates of a PKCS#12 truststore, refusing stores that hold a private
@@ -519,6 +527,55 @@ fn check_issued(ca_path: &Path, cert: &X509, ca: &X509, ca_chain: &[X509]) -> Re
         return Err(store_err(ca_path, format!("cannot issue with this certificate: {}", result.error_string())));
     }
     Ok(())
+}
+
+/// What `mediate certs crl` was asked for.
+#[derive(Debug, Clone)]
+pub struct CrlRequest {
+    pub ca: PathBuf,
+    pub ca_password: String,
+    /// Certificates to revoke now: PEM files (the first certificate in each) or DER files.
+    pub revoke: Vec<PathBuf>,
+    /// Days until the list's nextUpdate.
+    pub days: u32,
+    /// The CRL to write (PEM). An existing list from the same CA is extended.
+    pub out: PathBuf,
+}
+
+/// Writes the CA's certificate revocation list: what `out` already revokes plus `revoke`.
+/// Each certificate must have been issued by this CA (revoking it elsewhere does nothing).
+pub fn crl(req: &CrlRequest) -> Result<String, StoreError> {
+    if req.days == 0 {
+        return Err(StoreError::Invalid("--days must be at least 1".into()));
+    }
+    let (_, ca, _) = read_key_entry(&req.ca, &req.ca_password, None, None)?;
+    let ca_key = ca.cert.public_key()?;
+    let mut revoked = Vec::new();
+    for path in &req.revoke {
+        // The first certificate: a PEM file may go on with its chain (`certs issue --pem`).
+        let cert = read_certificates(path)?.swap_remove(0);
+        if !super::client_cert::same_name(cert.issuer_name(), ca.cert.subject_name()) || !cert.verify(&ca_key).unwrap_or(false) {
+            return Err(store_err(path, format!("was not issued by {}; only its issuer can revoke it", rfc4514(ca.cert.subject_name()))));
+        }
+        revoked.push(cert);
+    }
+    let earlier = match req.out.exists() {
+        true => {
+            let bytes = read_file(&req.out)?;
+            let old = X509Crl::from_pem(&bytes).or_else(|_| X509Crl::from_der(&bytes)).map_err(|_| store_err(&req.out, "exists and is not a CRL"))?;
+            if !old.verify(&ca_key).unwrap_or(false) {
+                return Err(store_err(&req.out, format!("is not a CRL of {}; choose another --out", rfc4514(ca.cert.subject_name()))));
+            }
+            Some(old)
+        }
+        false => None,
+    };
+    let refs: Vec<&X509> = revoked.iter().collect();
+    let list = pki::crl(&ca, &refs, earlier.as_deref(), 0, i64::from(req.days))?;
+    fs::write(&req.out, list.to_pem()?).map_err(|source| StoreError::Io { path: req.out.clone(), source })?;
+    let count = list.get_revoked().map(|r| r.len()).unwrap_or(0);
+    let next = list.next_update().map(iso8601).transpose()?.unwrap_or_default();
+    Ok(format!("wrote {} for {}: {count} revoked, next update {next}", req.out.display(), rfc4514(ca.cert.subject_name())))
 }
 
 /// What `mediate certs convert` was asked for.

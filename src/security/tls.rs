@@ -4,9 +4,11 @@
 //! Defaults follow Mozilla's "intermediate" profile: TLS 1.2 and 1.3 only, AEAD suites only,
 //! no renegotiation. Contexts are built once at start-up and shared by all workers.
 
+use openssl::error::ErrorStack;
 use openssl::hash::{Hasher, MessageDigest};
 use openssl::ssl::{
-    SslAcceptor, SslAcceptorBuilder, SslConnector, SslContextBuilder, SslMethod, SslOptions, SslVerifyMode, SslVersion,
+    AlpnError, SslAcceptor, SslAcceptorBuilder, SslConnector, SslContext, SslContextBuilder, SslMethod, SslOptions, SslRef, SslVerifyMode,
+    SslVersion,
 };
 use openssl::stack::Stack;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
@@ -28,18 +30,25 @@ fn ssl_error(origin: &Origin, what: &str, e: openssl::error::ErrorStack) -> Conf
 ///
 /// `clients` verifies client certificates (built once per receiver: the same policy checks
 /// certificates a load balancer forwards).
-pub fn server_acceptor(cfg: &ServerTlsConfig, clients: Option<&ClientCertPolicy>) -> Result<SslAcceptorBuilder, ConfigError> {
+pub fn server_acceptor(cfg: &ServerTlsConfig, clients: Option<&ClientCertPolicy>) -> Result<ServerTls, ConfigError> {
     let origin = &cfg.origin;
     let identity = load_identity(&cfg.keystore)?;
     let err = |what: &'static str| move |e| ssl_error(origin, what, e);
 
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).map_err(err("cannot create a TLS context"))?;
     set_identity(&mut b, &identity).map_err(|e| cfg.keystore.origin.error(format!("cannot use the keystore's key: {}", first_reason(&e))))?;
-    set_protocols(&mut b, &cfg.protocols).map_err(err("cannot set HttpsProtocols"))?;
+    let protocols = protocol_range(&cfg.protocols);
+    b.set_min_proto_version(protocols.0).map_err(err("cannot set HttpsProtocols"))?;
+    b.set_max_proto_version(protocols.1).map_err(err("cannot set HttpsProtocols"))?;
     if let Some(ciphers) = &cfg.ciphers {
         set_ciphers(&mut b, ciphers, origin)?;
     }
     b.set_options(SslOptions::NO_RENEGOTIATION | SslOptions::CIPHER_SERVER_PREFERENCE);
+    // actix-web installs the same choice on the first context; reloaded ones need their own.
+    b.set_alpn_select_callback(|_, offered| match offered.windows(9).any(|w| w == b"\x08http/1.1") {
+        true => Ok(b"http/1.1"),
+        false => Err(AlpnError::NOACK),
+    });
 
     let mode = match cfg.verify_client {
         VerifyClient::None => SslVerifyMode::NONE,
@@ -70,7 +79,57 @@ pub fn server_acceptor(cfg: &ServerTlsConfig, clients: Option<&ClientCertPolicy>
     // OpenSSL also refuses resumption with client auth when this is unset.
     let sid = sid.finish().map_err(err("hash"))?;
     b.set_session_id_context(&sid[..32]).map_err(err("cannot set the session id context"))?;
-    Ok(b)
+    Ok(ServerTls { builder: b, per_connection: ConnectionTls { mode, policy: clients.cloned(), protocols } })
+}
+
+/// A listener's TLS context being built, and the settings each connection copies from it.
+pub struct ServerTls {
+    pub builder: SslAcceptorBuilder,
+    pub per_connection: ConnectionTls,
+}
+
+/// What OpenSSL copies from a context into each connection as it starts (verify mode and
+/// callback, depth, flags, protocol versions). A connection moved to another context keeps
+/// the old copies, so they are put on it again.
+#[derive(Clone)]
+pub struct ConnectionTls {
+    mode: SslVerifyMode,
+    policy: Option<ClientCertPolicy>,
+    protocols: (Option<SslVersion>, Option<SslVersion>),
+}
+
+/// The listener's TLS material from a reloaded configuration. Sockets stay bound across a
+/// reload, so each new connection starts on the first context and moves to this one while
+/// its ClientHello is read, before anything is negotiated.
+pub struct ReloadedTls {
+    context: SslContext,
+    per_connection: ConnectionTls,
+}
+
+impl ServerTls {
+    pub fn into_reloaded(self) -> ReloadedTls {
+        ReloadedTls { context: self.builder.build().into_context(), per_connection: self.per_connection }
+    }
+}
+
+impl ReloadedTls {
+    /// Moves a connection that is reading its ClientHello onto this material: the server
+    /// certificate, trust anchors, CRLs and session id context come with the context (so a
+    /// session from before the reload does not resume if the policy changed); the rest is
+    /// set on the connection.
+    pub fn adopt(&self, ssl: &mut SslRef) -> Result<(), ErrorStack> {
+        ssl.set_ssl_context(&self.context)?;
+        let c = &self.per_connection;
+        ssl.set_min_proto_version(c.protocols.0)?;
+        ssl.set_max_proto_version(c.protocols.1)?;
+        match &c.policy {
+            Some(policy) => policy.configure_ssl(ssl, c.mode),
+            None => {
+                ssl.set_verify(c.mode);
+                Ok(())
+            }
+        }
+    }
 }
 
 fn set_identity(b: &mut SslContextBuilder, id: &Identity) -> Result<(), openssl::error::ErrorStack> {
@@ -82,13 +141,13 @@ fn set_identity(b: &mut SslContextBuilder, id: &Identity) -> Result<(), openssl:
     b.check_private_key()
 }
 
-fn set_protocols(b: &mut SslContextBuilder, protocols: &[TlsVersion]) -> Result<(), openssl::error::ErrorStack> {
+/// The lowest and highest of `HttpsProtocols`.
+fn protocol_range(protocols: &[TlsVersion]) -> (Option<SslVersion>, Option<SslVersion>) {
     let v = |t: TlsVersion| match t {
         TlsVersion::Tls12 => SslVersion::TLS1_2,
         TlsVersion::Tls13 => SslVersion::TLS1_3,
     };
-    b.set_min_proto_version(protocols.iter().min().copied().map(v))?;
-    b.set_max_proto_version(protocols.iter().max().copied().map(v))
+    (protocols.iter().min().copied().map(v), protocols.iter().max().copied().map(v))
 }
 
 /// Applies `PreferredCiphers`. Java users write IANA names (`TLS_ECDHE_RSA_WITH_…`), OpenSSL

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{web, App, HttpServer};
-use openssl::ssl::SslAcceptorBuilder;
+use openssl::ssl::ClientHelloResponse;
 
 use super::{connection, inbound};
 use crate::config::axis2::Transport;
 use crate::config::{Config, ConfigErrors};
 use crate::config::live::{Forwarding, Live, Snapshot};
 use crate::security::client_cert::ClientCertPolicy;
-use crate::security::tls::{self, BackendTls};
+use crate::security::tls::{self, BackendTls, ServerTls};
 
 /// How long a client may take to send its request head.
 const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(20);
@@ -24,7 +24,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(60);
 /// TLS material opened from the configuration, ready to bind. Building it is the check that
 /// every keystore opens, so `mediate check` builds it too.
 pub struct Prepared {
-    https: Option<SslAcceptorBuilder>,
+    https: Option<ServerTls>,
     pub backend: BackendTls,
     /// Per receiver: believing a client certificate a load balancer forwards.
     pub forwarding: Vec<(Transport, Forwarding)>,
@@ -77,6 +77,7 @@ pub fn snapshot(config: &Config, prepared: Prepared) -> Snapshot {
         backend_tls: prepared.backend,
         forwarding: prepared.forwarding,
         pool: config.axis2.pool.clone(),
+        https: prepared.https.map(ServerTls::into_reloaded),
         generation: 0,
     }
 }
@@ -104,8 +105,11 @@ impl Default for ServeOptions {
 /// Binds the listeners and starts the workers. The server stops gracefully (no new
 /// connections, in-flight requests finish) when `stop` completes.
 pub fn start(config: &Config, mut prepared: Prepared, options: &ServeOptions, stop: impl Future<Output = ()> + Send + 'static) -> Result<Running, StartError> {
-    let https_acceptor = prepared.https.take();
+    // The first context goes to the sockets; the first snapshot has none, so connections
+    // stay on it until a reload brings another.
+    let first_tls = prepared.https.take();
     let live = Arc::new(Live::new(snapshot(config, prepared)));
+    let https_acceptor = first_tls.map(|tls| follow_reloads(tls, &live));
     let for_workers = live.clone();
     let mut server = HttpServer::new(move || App::new().app_data(web::Data::new(for_workers.clone())).default_service(web::to(inbound::handle)))
     .workers(options.workers.max(1))
@@ -131,4 +135,18 @@ pub fn start(config: &Config, mut prepared: Prepared, options: &ServeOptions, st
         addrs.extend(server.addrs().into_iter().skip(before).map(|a| (r.transport, a)));
     }
     Ok(Running { server: server.run(), live, addrs })
+}
+
+/// The listener's first TLS context, made to move each new connection to the context of the
+/// latest reload (if any) as soon as its ClientHello arrives: new handshakes use the new
+/// keystore, truststore and CRLs while open connections keep theirs.
+fn follow_reloads(mut tls: ServerTls, live: &Arc<Live>) -> openssl::ssl::SslAcceptorBuilder {
+    let live = live.clone();
+    tls.builder.set_client_hello_callback(move |ssl, _alert| {
+        if let Some(reloaded) = &live.current().https {
+            reloaded.adopt(ssl).inspect_err(|e| log::error!("cannot switch a new TLS connection to the reloaded keystores: {e}"))?;
+        }
+        Ok(ClientHelloResponse::SUCCESS)
+    });
+    tls.builder
 }

@@ -10,6 +10,7 @@ pub mod server;
 use std::path::{Path, PathBuf};
 
 use mediate::security::pki::{self, CertSpec, Eku, Issued};
+use openssl::x509::{X509Crl, X509};
 
 /// A CA, a server certificate for localhost, and client certificates good and bad, written
 /// to a temporary folder.
@@ -107,3 +108,10 @@ pub fn start_server(dir: &Path, axis2: &str, proxies: &[(&str, String)]) -> serv
 pub const SOAP11_GET_QUOTE: &str = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header><h:trace xmlns:h="urn:test">abc</h:trace></soapenv:Header><soapenv:Body><m0:getQuote xmlns:m0="http://services.samples"><m0:request><m0:symbol>IBM</m0:symbol></m0:request></m0:getQuote></soapenv:Body></soapenv:Envelope>"#;
 
 pub const SOAP12_GET_QUOTE: &str = r#"<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body><m0:getQuote xmlns:m0="http://services.samples"><m0:request><m0:symbol>IBM</m0:symbol></m0:request></m0:getQuote></soap:Body></soap:Envelope>"#;
+
+/// A CRL signed by `issuer` revoking `revoked`, whose nextUpdate is `next_update` days away
+/// (issued a week before, or before it has passed).
+pub fn crl(issuer: &Issued, revoked: &[&X509], next_update: i64) -> X509Crl {
+    pki::crl(issuer, revoked, None, next_update.min(0) - 7, next_update).unwrap()
+}
+
