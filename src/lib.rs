@@ -16,5 +16,6 @@ pub mod mediation;
 pub mod message;
 pub mod security;
 pub mod transport;
+pub mod utc;
 pub mod xml;
 pub mod xpath;

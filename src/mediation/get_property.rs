@@ -70,9 +70,8 @@ fn now_millis() -> u128 {
 pub fn system_date(millis: u128, pattern: Option<&str>) -> String {
     let secs = (millis / 1000) as i64;
     let ms = (millis % 1000) as u32;
-    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    let (h, mi, s) = (sod / 3600, (sod % 3600) / 60, sod % 60);
+    let t = crate::utc::UtcTime::from_unix(secs);
+    let (y, mo, d, h, mi, s) = (t.year, t.month, t.day, t.hour, t.minute, t.second);
     let pattern = pattern.unwrap_or("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'");
     let mut out = String::new();
     let mut rest = pattern;
@@ -102,20 +101,6 @@ pub fn system_date(millis: u128, pattern: Option<&str>) -> String {
         }
     }
     out
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
