@@ -2,7 +2,8 @@
 //! backend client (with its own identity and hostname policy).
 //!
 //! Defaults follow Mozilla's "intermediate" profile: TLS 1.2 and 1.3 only, AEAD suites only,
-//! no renegotiation. Contexts are built once at start-up and shared by all workers.
+//! no renegotiation. Contexts are built once at start-up (and again on each reload) and
+//! shared by all workers.
 
 use openssl::error::ErrorStack;
 use openssl::hash::{Hasher, MessageDigest};
