@@ -145,7 +145,7 @@ fn sighup_rotates_the_server_certificate_and_revokes_a_client_for_new_handshakes
     assert!(fresh.ask().unwrap().contains("<name>b</name>"), "a client that is not revoked is served");
     let refused = common::client::post(&s.https_url("/services/P"), &[("Content-Type", "text/xml")], REQUEST.as_bytes(), &pki.client(Some(&pki.trusted_client)));
     assert!(refused.is_err(), "a revoked client's new handshake is refused, got {:?}", refused.map(|r| r.status));
-    hup_logged(&mut s, "certificate is revoked");
+    assert!(s.wait_for_log("certificate is revoked"), "the refusal is logged:\n{}", s.logs().join("\n"));
     // …while the connection opened before the reload goes on as it was.
     assert!(before.ask().unwrap().contains("<name>b</name>"), "an open connection is not disturbed");
     assert_eq!(before.server_certificate(), fingerprint(&pki.server.cert));
@@ -158,17 +158,6 @@ fn sighup_rotates_the_server_certificate_and_revokes_a_client_for_new_handshakes
     assert!(after_failure.ask().unwrap().contains("<name>b</name>"));
 }
 
-/// Waits for `expect` in the server's log.
-fn hup_logged(s: &mut Server, expect: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if s.logs().iter().any(|l| l.contains(expect)) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("no '{expect}' in the log:\n{}", s.logs().join("\n"));
-}
 
 fn fingerprint(cert: &openssl::x509::X509Ref) -> String {
     cert.digest(openssl::hash::MessageDigest::sha256()).unwrap().iter().map(|b| format!("{b:02x}")).collect()

@@ -166,6 +166,7 @@ pub struct ReceiverConfig {
     pub tls: Option<ServerTlsConfig>,
     pub clients: ClientVerification,
     pub forwarded: Option<ForwardedCertificate>,
+    pub http: HttpLimits,
     pub origin: Origin,
 }
 
@@ -216,14 +217,65 @@ impl SenderPool {
     /// Sets what a sender parameter names; `false` if it is not a pool setting.
     fn set(&mut self, p: &Element) -> Result<bool, ConfigError> {
         let name = p.attr("name").unwrap_or("");
-        let v = || -> Result<u64, ConfigError> {
-            let text = value(p)?;
-            text.parse().ok().filter(|n| *n > 0).ok_or_else(|| p.error(format!("{name} must be a positive number, not '{text}'")))
-        };
+        let v = || positive(p, name);
         match name {
             "MaxConnectionsPerHost" => self.max_per_host = v()? as usize,
             "ConnectionIdleTimeout" => self.idle_timeout = std::time::Duration::from_millis(v()?),
             "ConnectTimeout" => self.connect_timeout = std::time::Duration::from_millis(v()?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// A parameter's value as a number above zero.
+fn positive(p: &Element, name: &str) -> Result<u64, ConfigError> {
+    let text = value(p)?;
+    text.parse().ok().filter(|n| *n > 0).ok_or_else(|| p.error(format!("{name} must be a positive number, not '{text}'")))
+}
+
+/// What a receiver accepts at the HTTP level before mediation sees a request. The defaults
+/// are safe for SOAP traffic: heads are small, bodies arrive without long pauses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// `MaxHeaderSize`: bytes of request header names and values (16 KiB; more → 431).
+    pub max_header_size: usize,
+    /// `MaxUriLength`: bytes of the request target (8 KiB; more → 414).
+    pub max_uri_length: usize,
+    /// `HeaderReadTimeout` in ms: time to send a request head, against slowloris (20 s).
+    /// One value serves the whole server: the smallest any receiver gives.
+    pub header_read_timeout: std::time::Duration,
+    /// `BodyReadTimeout` in ms: the longest pause while sending a request body (60 s, as
+    /// nginx's `client_body_timeout`; more → 408 and the connection is closed).
+    pub body_read_timeout: std::time::Duration,
+    /// `MaxConnections`: open connections on this receiver; requests on connections beyond
+    /// it get 503 and the connection is closed (16,384).
+    pub max_connections: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_header_size: 16 * 1024,
+            max_uri_length: 8 * 1024,
+            header_read_timeout: std::time::Duration::from_secs(20),
+            body_read_timeout: std::time::Duration::from_secs(60),
+            max_connections: 16_384,
+        }
+    }
+}
+
+impl HttpLimits {
+    /// Sets what a receiver parameter names; `false` if it is not an HTTP limit.
+    fn set(&mut self, p: &Element) -> Result<bool, ConfigError> {
+        let name = p.attr("name").unwrap_or("");
+        let v = || positive(p, name);
+        match name {
+            "MaxHeaderSize" => self.max_header_size = v()? as usize,
+            "MaxUriLength" => self.max_uri_length = v()? as usize,
+            "HeaderReadTimeout" => self.header_read_timeout = std::time::Duration::from_millis(v()?),
+            "BodyReadTimeout" => self.body_read_timeout = std::time::Duration::from_millis(v()?),
+            "MaxConnections" => self.max_connections = v()? as usize,
             _ => return Ok(false),
         }
         Ok(true)
@@ -275,8 +327,7 @@ impl MessageLimits {
             "XmlMaxTextLength" => &mut self.max_text_length,
             _ => return Ok(false),
         };
-        let v = value(p)?;
-        *field = v.parse().ok().filter(|n| *n > 0).ok_or_else(|| p.error(format!("{name} must be a positive number, not '{v}'")))?;
+        *field = usize::try_from(positive(p, name)?).unwrap_or(usize::MAX);
         Ok(true)
     }
 }
@@ -392,7 +443,11 @@ fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverC
     let mut revocation_origin = None;
     let mut forwarded_header: Option<(String, Origin)> = None;
     let mut trusted_proxies = Vec::new();
+    let mut http = HttpLimits::default();
     for p in parameters(el) {
+        if http.set(p)? {
+            continue;
+        }
         let name = p.required_attr("name")?;
         match (name, transport) {
             ("port", _) => {
@@ -504,7 +559,7 @@ fn receiver(el: &Element, transport: Transport, base: &Path) -> Result<ReceiverC
         }
     };
     let clients = ClientVerification { truststore, verify_depth, crl_files, crl_soft_fail, origin: el.origin.clone() };
-    Ok(ReceiverConfig { transport, bind: SocketAddr::new(address, port), tls, clients, forwarded, origin: el.origin.clone() })
+    Ok(ReceiverConfig { transport, bind: SocketAddr::new(address, port), tls, clients, forwarded, http, origin: el.origin.clone() })
 }
 
 fn sender(el: &Element, base: &Path, pool: &mut SenderPool) -> Result<SenderTlsConfig, ConfigError> {
@@ -749,5 +804,18 @@ mod tests {
         s.replace_range(start..end, "");
         let e = load_str(&s).unwrap_err();
         assert!(e.to_string().contains("truststore"), "{e}");
+    }
+
+    #[test]
+    fn http_limits_are_read_per_receiver() {
+        let xml = |v: &str| format!(r#"<axisconfig><transportReceiver name="http"><parameter name="port">0</parameter><parameter name="MaxHeaderSize">4096</parameter><parameter name="BodyReadTimeout">{v}</parameter></transportReceiver></axisconfig>"#);
+        let c = load_str(&xml("1500")).unwrap();
+        let http = &c.receiver(Transport::Http).unwrap().http;
+        assert_eq!(http.max_header_size, 4096);
+        assert_eq!(http.body_read_timeout, std::time::Duration::from_millis(1500));
+        assert_eq!(http.max_uri_length, HttpLimits::default().max_uri_length);
+        let e = load_str(&xml("soon")).unwrap_err();
+        assert!(e.to_string().contains("BodyReadTimeout must be a positive number, not 'soon'"), "{e}");
+        assert!(load_str(&xml("0")).is_err(), "a zero timeout would refuse every body");
     }
 }

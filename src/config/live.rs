@@ -16,8 +16,8 @@ pub struct Snapshot {
     pub deployment: Arc<Deployment>,
     pub limits: Limits,
     pub backend_tls: BackendTls,
-    /// Per receiver (by transport): a client certificate a load balancer forwards.
-    pub forwarding: Vec<(Transport, Forwarding)>,
+    /// What each receiver (by transport) enforces per request.
+    pub receivers: Vec<ReceiverRules>,
     pub pool: super::axis2::SenderPool,
     /// The https listener's TLS material, from a reload (the first is the sockets' own).
     pub https: Option<crate::security::tls::ReloadedTls>,
@@ -26,9 +26,17 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn forwarding(&self, transport: Transport) -> Option<&Forwarding> {
-        self.forwarding.iter().find(|(t, _)| *t == transport).map(|(_, f)| f)
+    pub fn receiver(&self, transport: Transport) -> Option<&ReceiverRules> {
+        self.receivers.iter().find(|r| r.transport == transport)
     }
+}
+
+/// One receiver's per-request rules: its HTTP limits, and whether it believes a client
+/// certificate a load balancer forwards.
+pub struct ReceiverRules {
+    pub transport: Transport,
+    pub http: super::axis2::HttpLimits,
+    pub forwarding: Option<Forwarding>,
 }
 
 /// `ClientCertificateHeader` of one receiver, ready: the header, the load balancers whose

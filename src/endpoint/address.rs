@@ -11,6 +11,7 @@ use std::time::Duration;
 use actix_web::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::http::{Method, Uri};
 use actix_web::HttpMessage;
+use actix_web::error::PayloadError;
 use awc::error::{ConnectError, SendRequestError};
 
 use super::{BackendClient, BackendResponse, EndpointError};
@@ -226,6 +227,10 @@ fn send_error(e: SendRequestError, uri: &Uri, timeout: Duration, discard: bool) 
         SendRequestError::Connect(other) => EndpointError::ConnectionFailed { uri, reason: other.to_string() },
         SendRequestError::Send(io) => EndpointError::ConnectionClosed { uri, reason: io.to_string() },
         SendRequestError::Response(p) => EndpointError::ConnectionClosed { uri, reason: p.to_string() },
+        SendRequestError::Body(e) => {
+            let timed_out = e.downcast_ref::<PayloadError>().is_some_and(crate::message::body::is_timeout);
+            EndpointError::ClientBody { reason: e.to_string(), timed_out }
+        }
         other => EndpointError::SendFailed { uri, reason: other.to_string() },
     }
 }

@@ -95,7 +95,7 @@ async fn first_answer(
         }
         match member.send(ctx, d).await {
             Ok(r) => return Ok((i, r)),
-            Err(e) if e.fails_over() => {
+            Err(e) if e.backend_failed() => {
                 log::warn!("{group}: member {} failed ({e}); trying the next one (error {code})", i + 1);
                 last = Some(e);
             }

@@ -143,7 +143,7 @@ impl Endpoint for Leaf {
                 Ok(r)
             }
             Err(e) => {
-                if !matches!(e, EndpointError::Unsendable { .. }) {
+                if e.backend_failed() {
                     self.health.on_failure(e.code(), &self.qos, Instant::now());
                 }
                 Err(e)

@@ -83,6 +83,11 @@ pub enum EndpointError {
     NoneReady { group: String, last: Option<String> },
     #[error("the message could not be prepared for {uri}: {reason}")]
     Unsendable { uri: String, reason: String },
+    /// The client's request body failed while it was being streamed to the backend (the
+    /// client stalled past `BodyReadTimeout`, or went away): the client's fault, not the
+    /// backend's.
+    #[error("the request body could not be read from the client: {reason}")]
+    ClientBody { reason: String, timed_out: bool },
 }
 
 impl EndpointError {
@@ -92,7 +97,7 @@ impl EndpointError {
             EndpointError::ConnectTimeout { .. } => codes::CONNECT_TIMEOUT,
             EndpointError::Timeout { .. } => codes::TIMEOUT,
             EndpointError::ConnectionClosed { .. } => codes::CONNECTION_CLOSED,
-            EndpointError::SendFailed { .. } | EndpointError::Unsendable { .. } => codes::SEND_FAILED,
+            EndpointError::SendFailed { .. } | EndpointError::Unsendable { .. } | EndpointError::ClientBody { .. } => codes::SEND_FAILED,
             EndpointError::NotReady { .. } => codes::NOT_READY,
             EndpointError::NoneReady { .. } => codes::NONE_READY,
         }
@@ -103,10 +108,11 @@ impl EndpointError {
         matches!(self, EndpointError::Timeout { discard: true, .. })
     }
 
-    /// Whether a group may try another member: delivery problems, not a message that
-    /// cannot be sent anywhere.
-    pub fn fails_over(&self) -> bool {
-        !matches!(self, EndpointError::Unsendable { .. })
+    /// Whether the backend (or the way to it) failed, as opposed to the message or the
+    /// client. Only such errors count towards suspension, and only they let a group try
+    /// another member: the message would fail there too.
+    pub fn backend_failed(&self) -> bool {
+        !matches!(self, EndpointError::Unsendable { .. } | EndpointError::ClientBody { .. })
     }
 }
 

@@ -48,6 +48,7 @@ impl MediationError {
     pub fn body(e: &BodyError) -> Self {
         match e {
             BodyError::TooLarge { .. } => Self::client(e.to_string(), Some(StatusCode::PAYLOAD_TOO_LARGE)),
+            BodyError::Read(p) if crate::message::body::is_timeout(p) => Self::client(e.to_string(), Some(StatusCode::REQUEST_TIMEOUT)),
             BodyError::Read(_) => Self::client(e.to_string(), None),
         }
     }
@@ -56,6 +57,9 @@ impl MediationError {
 impl From<EndpointError> for MediationError {
     fn from(e: EndpointError) -> Self {
         let message = e.to_string();
+        if let EndpointError::ClientBody { timed_out, .. } = e {
+            return Self::client(message, Some(if timed_out { StatusCode::REQUEST_TIMEOUT } else { StatusCode::BAD_REQUEST }));
+        }
         let answer = e.is_final().then(|| Box::new(SoapFault::server(message.clone()).with_error(e.code(), &message)));
         MediationError { code: e.code(), message, detail: None, answer, status: None }
     }

@@ -5,6 +5,7 @@
 //! it, and only then is it buffered (with a limit).
 
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::error::PayloadError;
 use bytes::{Bytes, BytesMut};
@@ -38,6 +39,27 @@ pub enum BodyError {
     TooLarge { limit: usize },
     #[error("the message body could not be read: {0}")]
     Read(#[from] PayloadError),
+}
+
+/// Ends `stream` with a timeout error when it yields nothing for `idle` (the client stopped
+/// sending its body). The clock restarts with every chunk, as nginx's `client_body_timeout`.
+pub fn with_idle_timeout(stream: ByteStream, idle: Duration) -> ByteStream {
+    Box::pin(stream::unfold(Some(stream), move |state| async move {
+        let mut s = state?;
+        match tokio::time::timeout(idle, s.next()).await {
+            Ok(Some(item)) => Some((item, Some(s))),
+            Ok(None) => None,
+            Err(_) => {
+                let e = std::io::Error::new(std::io::ErrorKind::TimedOut, format!("the client sent no body data for {} ms (BodyReadTimeout)", idle.as_millis()));
+                Some((Err(PayloadError::Io(e)), None))
+            }
+        }
+    }))
+}
+
+/// Whether reading a body failed because the client paused too long.
+pub fn is_timeout(e: &PayloadError) -> bool {
+    matches!(e, PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
 }
 
 impl Body {

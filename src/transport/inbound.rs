@@ -9,19 +9,19 @@ use std::sync::Arc;
 
 use actix_web::body::SizedStream;
 use actix_web::http::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE};
-use actix_web::http::StatusCode;
+use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
 use super::connection::Connection;
-use crate::config::axis2::Transport;
+use crate::config::axis2::{HttpLimits, Transport};
 use crate::config::live::{Forwarding, Live};
 use crate::security::forwarded;
 use crate::security::peer::PeerCertificate;
 use crate::endpoint::BackendClient;
 use crate::mediation::Engine;
-use crate::message::body::{Body, ByteStream};
+use crate::message::body::{self, Body, ByteStream};
 use crate::message::format::{self, FormatError, MessageFormat, Prolog, PROLOG_LIMIT};
 use crate::message::headers;
 use crate::message::{FaultCode, MessageContext, Reply, SoapFault};
@@ -36,16 +36,25 @@ pub async fn handle(req: HttpRequest, payload: web::Payload, live: web::Data<Arc
         let t = if req.app_config().secure() { Transport::Https } else { Transport::Http };
         Rc::new(Connection::unknown(t))
     });
+    let receiver = now.receiver(connection.transport);
+    let default_limits = HttpLimits::default();
+    let limits = receiver.map(|r| &r.http).unwrap_or(&default_limits);
     let mut headers = req.headers().clone();
-    let forwarded = match now.forwarding(connection.transport) {
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let declared = MessageFormat::from_content_type(content_type.as_deref());
+    if let Some(refusal) = over_limits(&req, &connection, limits) {
+        let mut response = respond(refusal.into_reply(declared));
+        // The body, if any, is not read: the connection cannot carry another request.
+        response.head_mut().set_connection_type(ConnectionType::Close);
+        return response;
+    }
+    let forwarded = match receiver.and_then(|r| r.forwarding.as_ref()) {
         Some(f) => forwarded_certificate(f, &connection, &mut headers),
         None => Ok(None),
     };
-    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let length = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let stream: ByteStream = Box::pin(payload.into_inner());
+    let stream = body::with_idle_timeout(Box::pin(payload.into_inner()), limits.body_read_timeout);
 
-    let declared = MessageFormat::from_content_type(content_type.as_deref());
     let (format, body) = if format::is_xml(content_type.as_deref()) {
         match sniff(content_type.as_deref(), stream, length).await {
             Ok(x) => x,
@@ -72,6 +81,28 @@ pub async fn handle(req: HttpRequest, payload: web::Payload, live: web::Data<Arc
     respond(engine.mediate(ctx).await)
 }
 
+/// The fault for a request this receiver will not take at all: on a connection beyond
+/// `MaxConnections` (503), with a request target or header block over its limit (414, 431).
+fn over_limits(req: &HttpRequest, connection: &Connection, limits: &HttpLimits) -> Option<SoapFault> {
+    if connection.open_at_accept > limits.max_connections {
+        log::warn!("{} connections open on {}: refusing a request from {}", connection.open_at_accept, connection.transport.name(), peer_for_log(connection));
+        return Some(SoapFault::server(format!("the server is at its limit of {} connections; try again later", limits.max_connections)).with_status(StatusCode::SERVICE_UNAVAILABLE));
+    }
+    let target = req.uri().path_and_query().map(|p| p.as_str().len()).unwrap_or(0);
+    if target > limits.max_uri_length {
+        return Some(SoapFault::client(format!("the request target is longer than {} bytes", limits.max_uri_length)).with_status(StatusCode::URI_TOO_LONG));
+    }
+    let header_bytes: usize = req.headers().iter().map(|(n, v)| n.as_str().len() + v.len()).sum();
+    if header_bytes > limits.max_header_size {
+        return Some(SoapFault::client(format!("the request headers are larger than {} bytes", limits.max_header_size)).with_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
+    }
+    None
+}
+
+fn peer_for_log(connection: &Connection) -> String {
+    connection.peer_addr.map(|p| p.ip().to_string()).unwrap_or_else(|| "an unknown address".into())
+}
+
 /// The certificate a trusted load balancer forwarded, verified; `Ok(None)` when there is
 /// none to believe. The header is removed either way, so it never reaches mediation or a
 /// backend. From any other peer it is ignored (and logged): a client cannot name itself.
@@ -80,11 +111,11 @@ fn forwarded_certificate(f: &Forwarding, connection: &Connection, headers: &mut 
     headers.remove(&f.header);
     let peer = connection.peer_addr.map(|a| a.ip());
     if !peer.is_some_and(|ip| f.trusted.iter().any(|c| c.contains(ip))) {
-        log::warn!("{} from {} ignored: not a trusted proxy", f.header, peer.map(|p| p.to_string()).unwrap_or_else(|| "an unknown address".into()));
+        log::warn!("{} from {} ignored: not a trusted proxy", f.header, peer_for_log(connection));
         return Ok(None);
     }
     let refuse = |status, reason: String| {
-        log::warn!("{} from {}: {reason}", f.header, peer.map(|p| p.to_string()).unwrap_or_default());
+        log::warn!("{} from {}: {reason}", f.header, peer_for_log(connection));
         SoapFault::client(reason).with_status(status)
     };
     let certs = forwarded::decode(value.as_bytes()).map_err(|e| refuse(StatusCode::BAD_REQUEST, e.to_string()))?;
@@ -123,7 +154,10 @@ async fn sniff(content_type: Option<&str>, mut stream: ByteStream, length: Optio
         }
         match stream.next().await {
             Some(Ok(chunk)) => seen.extend_from_slice(&chunk),
-            Some(Err(e)) => return Err(SoapFault::client(format!("the request body could not be read: {e}"))),
+            Some(Err(e)) => {
+                let fault = SoapFault::client(format!("the request body could not be read: {e}"));
+                return Err(if body::is_timeout(&e) { fault.with_status(StatusCode::REQUEST_TIMEOUT) } else { fault });
+            }
             None if seen.iter().all(u8::is_ascii_whitespace) => {
                 // An empty body: nothing to inspect, let mediation decide.
                 return Ok((MessageFormat::from_content_type(content_type), Body::Bytes(Bytes::new())));

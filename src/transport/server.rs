@@ -10,14 +10,12 @@ use actix_web::{web, App, HttpServer};
 use openssl::ssl::ClientHelloResponse;
 
 use super::{connection, inbound};
-use crate::config::axis2::Transport;
+use crate::config::axis2::{HttpLimits, Transport};
 use crate::config::{Config, ConfigErrors};
-use crate::config::live::{Forwarding, Live, Snapshot};
+use crate::config::live::{Forwarding, Live, ReceiverRules, Snapshot};
 use crate::security::client_cert::ClientCertPolicy;
 use crate::security::tls::{self, BackendTls, ServerTls};
 
-/// How long a client may take to send its request head.
-const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a kept-alive client connection may idle between requests.
 const KEEP_ALIVE: Duration = Duration::from_secs(60);
 
@@ -26,14 +24,14 @@ const KEEP_ALIVE: Duration = Duration::from_secs(60);
 pub struct Prepared {
     https: Option<ServerTls>,
     pub backend: BackendTls,
-    /// Per receiver: believing a client certificate a load balancer forwards.
-    pub forwarding: Vec<(Transport, Forwarding)>,
+    /// Per receiver: HTTP limits, and believing a certificate a load balancer forwards.
+    pub receivers: Vec<ReceiverRules>,
 }
 
 pub fn prepare(config: &Config) -> Result<Prepared, ConfigErrors> {
     let mut errors = ConfigErrors::default();
     let mut https = None;
-    let mut forwarding = Vec::new();
+    let mut receivers = Vec::new();
     for r in &config.axis2.receivers {
         // One policy per receiver verifies TLS clients and forwarded certificates alike.
         let policy = match r.clients.truststore {
@@ -46,17 +44,22 @@ pub fn prepare(config: &Config) -> Result<Prepared, ConfigErrors> {
         if let Some(t) = &r.tls {
             https = errors.collect(tls::server_acceptor(t, policy.as_ref()));
         }
-        if let (Some(f), Some(policy)) = (&r.forwarded, policy) {
-            match actix_web::http::header::HeaderName::from_bytes(f.header.as_bytes()) {
-                Ok(header) => forwarding.push((r.transport, Forwarding { header, trusted: f.trusted.clone(), policy })),
-                Err(_) => errors.push(f.origin.error(format!("'{}' is not an HTTP header name", f.header))),
-            }
-        }
+        let forwarding = match (&r.forwarded, policy) {
+            (Some(f), Some(policy)) => match actix_web::http::header::HeaderName::from_bytes(f.header.as_bytes()) {
+                Ok(header) => Some(Forwarding { header, trusted: f.trusted.clone(), policy }),
+                Err(_) => {
+                    errors.push(f.origin.error(format!("'{}' is not an HTTP header name", f.header)));
+                    None
+                }
+            },
+            _ => None,
+        };
+        receivers.push(ReceiverRules { transport: r.transport, http: r.http.clone(), forwarding });
     }
     let origin = config.axis2.https_sender.as_ref().map(|s| s.origin.clone()).unwrap_or_else(|| crate::config::error::Origin::file(&config.axis2.path));
     let backend = errors.collect(tls::backend_tls(config.axis2.https_sender.as_ref(), &origin));
     match backend {
-        Some(backend) if errors.is_empty() => Ok(Prepared { https, backend, forwarding }),
+        Some(backend) if errors.is_empty() => Ok(Prepared { https, backend, receivers }),
         _ => Err(errors),
     }
 }
@@ -75,7 +78,7 @@ pub fn snapshot(config: &Config, prepared: Prepared) -> Snapshot {
         deployment: config.deployment.clone(),
         limits: crate::message::Limits::from_config(&config.axis2.limits),
         backend_tls: prepared.backend,
-        forwarding: prepared.forwarding,
+        receivers: prepared.receivers,
         pool: config.axis2.pool.clone(),
         https: prepared.https.map(ServerTls::into_reloaded),
         generation: 0,
@@ -111,11 +114,14 @@ pub fn start(config: &Config, mut prepared: Prepared, options: &ServeOptions, st
     let live = Arc::new(Live::new(snapshot(config, prepared)));
     let https_acceptor = first_tls.map(|tls| follow_reloads(tls, &live));
     let for_workers = live.clone();
+    let open = Arc::new(connection::OpenConnections::default());
+    // actix has one head timeout for all its sockets: the strictest receiver's.
+    let head_timeout = config.axis2.receivers.iter().map(|r| r.http.header_read_timeout).min().unwrap_or_else(|| HttpLimits::default().header_read_timeout);
     let mut server = HttpServer::new(move || App::new().app_data(web::Data::new(for_workers.clone())).default_service(web::to(inbound::handle)))
     .workers(options.workers.max(1))
-    .on_connect(connection::on_connect)
+    .on_connect(move |io, ext| connection::on_connect(io, ext, &open))
     .keep_alive(KEEP_ALIVE)
-    .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+    .client_request_timeout(head_timeout)
     .shutdown_timeout(options.shutdown_timeout)
     .shutdown_signal(stop);
 

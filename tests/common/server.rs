@@ -106,6 +106,18 @@ impl Server {
         self.collected.clone()
     }
 
+    /// Waits (up to 10 s) until a log line contains `needle`; whether one did.
+    pub fn wait_for_log(&mut self, needle: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.logs().iter().any(|l| l.contains(needle)) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
     pub fn https_url(&self, path: &str) -> String {
         format!("https://{}{path}", self.https.expect("https listener"))
     }
