@@ -90,6 +90,33 @@ fn dtds_are_refused_fast() {
     let started = std::time::Instant::now();
     assert_client_fault(&post(&s, laughs.as_bytes()), "billion laughs", "DTD is not allowed");
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // Quadratic blow-up: one large entity referenced many times.
+    let quadratic = format!("<!DOCTYPE q [<!ENTITY big \"{}\">]>{ENV_OPEN}<a>{}</a>{ENV_CLOSE}", "x".repeat(50_000), "&big;".repeat(50_000));
+    let started = std::time::Instant::now();
+    assert_client_fault(&post(&s, quadratic.as_bytes()), "quadratic blow-up", "DTD is not allowed");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(post(&s, nested(3).as_bytes()).status, 200, "still serving");
+}
+
+/// H7: a backend answering malformed XML, when mediation must read the answer, gets the
+/// client a SOAP fault (101510), and the server keeps serving.
+#[test]
+fn a_malformed_backend_response_is_a_fault_when_mediation_reads_it() {
+    let pki = TestPki::new();
+    let backend = backend::start();
+    let dir = tempfile::tempdir().unwrap();
+    // No in-sequence: the (malformed) request is not read on the way in; the echo
+    // backend returns it and the out-sequence has to read it.
+    let proxy = format!(
+        r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="ReadsAnswer" transports="http"><target><endpoint><address uri="{}"/></endpoint><outSequence><property name="first" expression="name(//*[1])"/><send/></outSequence></target></proxy>"#,
+        backend.url("/echo")
+    );
+    let server = start_server(dir.path(), &common::axis2_xml(&pki, "none"), &[("ReadsAnswer", proxy)]);
+    let send = |body: String| common::client::post(&server.http_url("/services/ReadsAnswer"), &[("Content-Type", "text/xml")], body.as_bytes(), &Default::default()).unwrap();
+    let r = send(format!("{ENV_OPEN}<a><b></a>{ENV_CLOSE}"));
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(r.text().contains("faultstring") && r.text().contains("101510"), "{}", r.text());
+    assert_eq!(send(format!("{ENV_OPEN}<a/>{ENV_CLOSE}")).status, 200, "still serving");
 }
 
 #[test]
@@ -109,4 +136,41 @@ fn broken_xml_and_oversized_bodies() {
 
     // and the server still serves
     assert_eq!(post(&s, nested(3).as_bytes()).status, 200);
+}
+
+/// F14 and F16 of the security test list: a value from the client reaching an XPath is a
+/// value, never expression text; XInclude is not processed.
+#[test]
+fn client_values_stay_values_in_xpath_and_xinclude_is_inert() {
+    let pki = TestPki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let lookup = r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="Lookup" transports="http">
+  <target>
+    <inSequence>
+      <property name="n" expression="count(//user[@name = $trp:X-User])"/>
+      <payloadFactory media-type="xml"><format><count xmlns="">$1</count></format><args><arg expression="get-property('n')"/></args></payloadFactory>
+      <respond/>
+    </inSequence>
+  </target>
+</proxy>"#;
+    let echo = r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="Echo" transports="http">
+  <target><inSequence><log level="full"/><respond/></inSequence></target>
+</proxy>"#;
+    let server = start_server(dir.path(), &common::axis2_xml(&pki, "none"), &[("Lookup", lookup.into()), ("Echo", echo.into())]);
+    let users = format!(r#"{ENV_OPEN}<users><user name="alice"/><user name="bob"/></users>{ENV_CLOSE}"#);
+    let count = |who: &str| {
+        let r = common::client::post(&server.http_url("/services/Lookup"), &[("Content-Type", "text/xml"), ("X-User", who)], users.as_bytes(), &Default::default()).unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        let text = r.text();
+        text.split("</count>").next().and_then(|t| t.rsplit('>').next()).unwrap_or("?").to_string()
+    };
+    assert_eq!(count("alice"), "1");
+    assert_eq!(count("x' or '1'='1"), "0", "a quote in the value does not end the string");
+    assert_eq!(count("alice' or @name='bob"), "0");
+    assert_eq!(count("\" or \"1\"=\"1"), "0");
+
+    let xinclude = format!(r#"{ENV_OPEN}<doc xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="file:///etc/passwd" parse="text"/></doc>{ENV_CLOSE}"#);
+    let r = common::client::post(&server.http_url("/services/Echo"), &[("Content-Type", "text/xml")], xinclude.as_bytes(), &Default::default()).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("xi:include") && !r.text().contains("root:"), "the include stays an element: {}", r.text());
 }
