@@ -279,13 +279,11 @@ impl Writer<'_> {
         let n = doc.node(el);
         self.decls.clear();
         self.prefixes.clear();
-        let mut a = n.first_attr;
-        while a != NONE {
+        for a in doc.attr_chain(el) {
             let an = doc.node(a);
             if an.kind == Kind::Xmlns {
                 self.decls.push(Decl { prefix: an.prefix, uri: an.ns, source: a, skip: false });
             }
-            a = an.next;
         }
         // The element's own name decides its binding; a conflicting written declaration of
         // the same prefix can only come from mutation, and is dropped.
@@ -293,9 +291,7 @@ impl Writer<'_> {
             self.add_decl(n.prefix, n.ns);
         }
         let mut next_invented = 1u32;
-        let mut a = n.first_attr;
-        while a != NONE {
-            let an = doc.node(a);
+        for an in doc.attr_chain(el).map(|a| doc.node(a)) {
             let mut choice = AttrPrefix::Atom(an.prefix);
             if an.kind == Kind::Attribute && an.ns != Atom::EMPTY {
                 let p = an.prefix;
@@ -320,7 +316,6 @@ impl Writer<'_> {
                 }
             }
             self.prefixes.push(choice);
-            a = an.next;
         }
 
         self.out.push('<');
@@ -331,19 +326,12 @@ impl Writer<'_> {
                 self.write_decl(doc.atom_str(d.prefix), d.prefix != Atom::EMPTY, d.uri, b'"');
             }
         }
-        let mut a = n.first_attr;
-        let mut i = 0usize;
-        while a != NONE {
-            let an = doc.node(a);
+        for (i, an) in doc.attr_chain(el).map(|a| doc.node(a)).enumerate() {
             if let (Kind::Attribute, AttrPrefix::Invented(k)) = (an.kind, self.prefixes[i]) {
                 self.write_decl(&format!("ns{k}"), true, an.ns, b'"');
             }
-            a = an.next;
-            i += 1;
         }
-        let mut a = n.first_attr;
-        let mut i = 0usize;
-        while a != NONE {
+        for (i, a) in doc.attr_chain(el).enumerate() {
             let an = doc.node(a);
             let quote = if an.flags & FLAG_SINGLE_QUOTE != 0 { b'\'' } else { b'"' };
             match an.kind {
@@ -367,8 +355,6 @@ impl Writer<'_> {
                 }
                 _ => {}
             }
-            a = an.next;
-            i += 1;
         }
         // Descendants see this element's bindings; invented prefixes serve only its own
         // attributes and are not carried down.

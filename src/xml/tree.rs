@@ -356,6 +356,12 @@ impl Document {
         Descendants { doc: self, root: id.idx, next: first }
     }
 
+    /// Every attribute-list node of element `el` (attributes and namespace declarations),
+    /// in written order.
+    pub(crate) fn attr_chain(&self, el: u32) -> AttrChain<'_> {
+        AttrChain { doc: self, next: self.node(el).first_attr }
+    }
+
     /// Attribute nodes of an element, in written order (namespace declarations excluded).
     pub fn attributes(&self, id: NodeId) -> Attributes<'_> {
         let first = if id.ns != 0 { NONE } else { self.node(id.idx).first_attr };
@@ -453,27 +459,18 @@ impl Document {
             if n.kind != Kind::Element {
                 break;
             }
-            let mut a = n.first_attr;
-            while a != NONE {
-                let an = self.node(a);
+            for an in self.attr_chain(cur).map(|a| self.node(a)) {
                 if an.kind == Kind::Xmlns && !seen.iter().any(|(p, _)| *p == an.prefix) {
                     seen.push((an.prefix, an.ns));
                 }
-                a = an.next;
             }
             if !seen.iter().any(|(p, _)| *p == n.prefix) {
                 seen.push((n.prefix, n.ns));
             }
-            let mut a = n.first_attr;
-            while a != NONE {
-                let an = self.node(a);
-                if an.kind == Kind::Attribute
-                    && an.prefix != Atom::EMPTY
-                    && !seen.iter().any(|(p, _)| *p == an.prefix)
-                {
+            for an in self.attr_chain(cur).map(|a| self.node(a)) {
+                if an.kind == Kind::Attribute && an.prefix != Atom::EMPTY && !seen.iter().any(|(p, _)| *p == an.prefix) {
                     seen.push((an.prefix, an.ns));
                 }
-                a = an.next;
             }
             cur = n.parent;
         }
@@ -493,13 +490,8 @@ impl Document {
             if n.kind != Kind::Element {
                 break;
             }
-            let mut a = n.first_attr;
-            while a != NONE {
-                let an = self.node(a);
-                if an.kind == Kind::Xmlns && an.prefix == prefix {
-                    return (an.ns != Atom::EMPTY).then_some(an.ns);
-                }
-                a = an.next;
+            if let Some(an) = self.attr_chain(cur).map(|a| self.node(a)).find(|an| an.kind == Kind::Xmlns && an.prefix == prefix) {
+                return (an.ns != Atom::EMPTY).then_some(an.ns);
             }
             if n.prefix == prefix {
                 return (n.ns != Atom::EMPTY).then_some(n.ns);
@@ -561,11 +553,9 @@ impl Document {
                 order[cur as usize] = next;
                 next += 1;
                 let n = doc.node(cur);
-                let mut a = n.first_attr;
-                while a != NONE {
+                for a in doc.attr_chain(cur) {
                     order[a as usize] = next;
                     next += 1;
-                    a = doc.node(a).next;
                 }
                 if n.first != NONE {
                     cur = n.first;
