@@ -3,7 +3,9 @@
 //!
 //! `get-property(...)`, `base64Encode`, `base64Decode`, `url-encode`; `$body`, `$header`,
 //! `$ctx:name`, `$axis2:name`, `$trp:Header-Name`, `$url:param`. The message body is parsed
-//! only when the expression looks at it.
+//! only when the expression looks at it, and a simple absolute path (`//m0:symbol`) over a
+//! body nobody has parsed yet is answered straight from the bytes, stopping at the first
+//! match: routing on one value should not pay for a tree.
 
 use super::get_property::get_property;
 use super::{Engine, MediationError};
@@ -11,7 +13,7 @@ use crate::config::error::ConfigError;
 use crate::config::xml::Element;
 use crate::message::{MessageContext, Scope};
 use crate::xml::{soap, Document, NodeId};
-use crate::xpath::{self, CompileContext, FunctionCall, Host, Value, XPath, XPathError};
+use crate::xpath::{self, CompileContext, FunctionCall, Host, StreamingMatcher, Value, XPath, XPathError};
 
 /// Error code when an expression fails on a message.
 pub const EXPRESSION_FAILED: u32 = 500_010;
@@ -21,6 +23,8 @@ pub struct Expression {
     xpath: XPath,
     /// Whether evaluation reads the message (so the body must be parsed first).
     reads_message: bool,
+    /// For `string()` and `boolean()` of a simple path, when the body is not parsed yet.
+    stream: Option<StreamingMatcher>,
 }
 
 impl Expression {
@@ -29,7 +33,8 @@ impl Expression {
         let context = CompileContext::synapse().namespaces(at.namespaces.iter().map(|(p, u)| (p.as_str(), u.as_str())));
         let xpath = xpath::compile(text, &context).map_err(|e| at.error(e.to_string()))?;
         let reads_message = !only_reads_properties(text);
-        Ok(Expression { xpath, reads_message })
+        let stream = xpath.streaming_matcher();
+        Ok(Expression { xpath, reads_message, stream })
     }
 
     pub fn source(&self) -> &str {
@@ -47,14 +52,35 @@ impl Expression {
         MediationError::new(EXPRESSION_FAILED, format!("evaluating '{}': {e}", self.xpath.source()))
     }
 
+    /// Answers from the raw body when the path streams and nothing has parsed the body:
+    /// `Some(first match)` (`Some(None)`: no match), or `None` to evaluate on the tree.
+    async fn streamed(&self, ctx: &mut MessageContext, engine: &Engine, collect: bool) -> Result<Option<Option<String>>, MediationError> {
+        let Some(matcher) = &self.stream else { return Ok(None) };
+        if ctx.document().is_some() {
+            return Ok(None);
+        }
+        let bytes = ctx.buffered_body(engine.limits.max_body).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Some(None));
+        }
+        let found = if collect { matcher.first_string(&bytes, &engine.limits.xml) } else { matcher.matches(&bytes, &engine.limits.xml).map(|m| m.then(String::new)) };
+        found.map(Some).map_err(|e| ctx.unreadable(&e))
+    }
+
     /// The result as a string (XPath `string()`).
     pub async fn string(&self, ctx: &mut MessageContext, engine: &Engine) -> Result<String, MediationError> {
+        if let Some(found) = self.streamed(ctx, engine, true).await? {
+            return Ok(found.unwrap_or_default());
+        }
         self.prepare(ctx, engine).await?;
         with_document(ctx, |doc, root, host| self.xpath.eval_string(doc, root, &SynapseHost { ctx: host, engine })).map_err(|e| self.failed(e))
     }
 
     /// The result as a boolean (XPath `boolean()`).
     pub async fn boolean(&self, ctx: &mut MessageContext, engine: &Engine) -> Result<bool, MediationError> {
+        if let Some(found) = self.streamed(ctx, engine, false).await? {
+            return Ok(found.is_some());
+        }
         self.prepare(ctx, engine).await?;
         with_document(ctx, |doc, root, host| self.xpath.eval_bool(doc, root, &SynapseHost { ctx: host, engine })).map_err(|e| self.failed(e))
     }

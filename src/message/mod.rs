@@ -217,7 +217,8 @@ impl MessageContext {
         Ok(())
     }
 
-    fn unreadable(&self, e: &crate::xml::XmlError) -> MediationError {
+    /// Whose fault XML we cannot read is: the client's for a request, ours for a response.
+    pub(crate) fn unreadable(&self, e: &crate::xml::XmlError) -> MediationError {
         let message = match e {
             crate::xml::XmlError::Doctype => "DTD is not allowed in a SOAP message".to_string(),
             other => other.to_string(),

@@ -121,6 +121,36 @@ mod tests {
     }
 
     #[actix_web::test]
+    async fn routing_on_a_simple_path_reads_the_bytes_without_a_tree() {
+        let e = engine(deployment(
+            r#"<sequence name="s" xmlns:m0="http://services.samples">
+                 <filter source="//m0:symbol" regex="IBM"><property name="symbol" value="ibm"/></filter>
+                 <filter xpath="/soapenv:Envelope/soapenv:Body/m0:getQuote" xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">
+                   <property name="quote" value="yes"/>
+                 </filter>
+                 <filter xpath="//m0:missing"><property name="missing" value="found"/></filter>
+               </sequence>"#,
+        ));
+        let mut ctx = request("text/xml", SOAP11_QUOTE);
+        run(&e, "s", &mut ctx).await.unwrap();
+        assert_eq!(ctx.properties.get(Scope::Default, "symbol").unwrap().to_string(), "ibm");
+        assert_eq!(ctx.properties.get(Scope::Default, "quote").unwrap().to_string(), "yes");
+        assert!(ctx.properties.get(Scope::Default, "missing").is_none());
+        assert!(ctx.document().is_none(), "no tree was built");
+        assert_eq!(body_text(&mut ctx).await, SOAP11_QUOTE, "the bytes go on unchanged");
+
+        // The same rules as the parser for what is read: a DTD or broken XML before the
+        // match is the client's fault.
+        let dtd = format!("<!DOCTYPE x [<!ENTITY e 'IBM'>]>{SOAP11_QUOTE}");
+        let mismatched = SOAP11_QUOTE.replace("<m0:request>", "<m0:request><a></b>");
+        for bad in [dtd, mismatched] {
+            let err = run(&e, "s", &mut request("text/xml", &bad)).await.unwrap_err();
+            assert_eq!(err.code, crate::mediation::error::UNREADABLE_MESSAGE, "{bad}: {err}");
+            assert!(err.answer.is_some(), "{bad}: the client's fault");
+        }
+    }
+
+    #[actix_web::test]
     async fn in_out_drop_respond_and_sequence_keys() {
         let e = engine(deployment(
             r#"<sequence name="helper"><property name="helped" value="yes"/></sequence>
