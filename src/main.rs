@@ -12,11 +12,6 @@ use mediate::config::{self, Config};
 use mediate::security::{pki, store_tool};
 use mediate::transport::server::{self, ServeOptions};
 
-// A request allocates and frees many small buffers across worker threads; mimalloc's
-// per-thread free lists cost a fraction of glibc malloc's locking and consolidation.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "mediate", version, about = "A message mediation server for secured SOAP services")]
 struct Cli {
