@@ -138,6 +138,30 @@ fn broken_xml_and_oversized_bodies() {
     assert_eq!(post(&s, nested(3).as_bytes()).status, 200);
 }
 
+/// A group endpoint reads the body into memory too: a body over MaxMessageSize is the
+/// client's fault there as well (413, soapenv:Client), never a server fault, and the
+/// members are not suspended for it.
+#[test]
+fn an_oversized_body_through_a_group_is_413() {
+    let pki = TestPki::new();
+    let backend = backend::start();
+    let dir = tempfile::tempdir().unwrap();
+    let axis2 = common::axis2_xml(&pki, "none").replace("<axisconfig name=\"test\">", "<axisconfig name=\"test\">\n  <parameter name=\"MaxMessageSize\">1048576</parameter>");
+    let member = format!(r#"<endpoint><address uri="{}"/></endpoint>"#, backend.url("/echo"));
+    let proxy = |name: &str, group: &str| {
+        format!(r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="{name}" transports="http"><target><endpoint><{group}>{member}{member}</{group}></endpoint><outSequence><send/></outSequence></target></proxy>"#)
+    };
+    let server = start_server(dir.path(), &axis2, &[("F", proxy("F", "failover")), ("LB", proxy("LB", "loadbalance"))]);
+    let big = format!("{ENV_OPEN}<a>{}</a>{ENV_CLOSE}", "x".repeat(1024 * 1024));
+    for name in ["F", "LB"] {
+        let send = |body: &str| common::client::post(&server.http_url(&format!("/services/{name}")), &[("Content-Type", "text/xml")], body.as_bytes(), &Default::default()).unwrap();
+        let r = send(&big);
+        assert_eq!(r.status, 413, "{name}: {}", r.text());
+        assert!(r.text().contains("<faultcode>soapenv:Client</faultcode>") && r.text().contains("larger than the limit"), "{name}: {}", r.text());
+        assert_eq!(send(&nested(3)).status, 200, "{name}: the members are not suspended");
+    }
+}
+
 /// F14 and F16 of the security test list: a value from the client reaching an XPath is a
 /// value, never expression text; XInclude is not processed.
 #[test]

@@ -30,8 +30,9 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    async fn take(ctx: &mut MessageContext, d: &Delivery<'_>, group: &str) -> Result<Snapshot, EndpointError> {
-        let body = ctx.buffered_body(d.limits.max_body).await.map_err(|e| EndpointError::Unsendable { uri: group.to_string(), reason: e.message })?;
+    async fn take(ctx: &mut MessageContext, d: &Delivery<'_>) -> Result<Snapshot, EndpointError> {
+        // A body that cannot be read (too large, the client stalled) is the client's fault.
+        let body = ctx.buffered_body(d.limits.max_body).await.map_err(|e| EndpointError::ClientMessage(Box::new(e)))?;
         Ok(Snapshot { method: ctx.method.clone(), headers: ctx.headers.clone(), format: ctx.format, body })
     }
 
@@ -135,7 +136,7 @@ impl Endpoint for Failover {
     }
 
     async fn send(&self, ctx: &mut MessageContext, d: &Delivery<'_>) -> Result<BackendResponse, EndpointError> {
-        let snapshot = Snapshot::take(ctx, d, &self.label).await?;
+        let snapshot = Snapshot::take(ctx, d).await?;
         let n = self.members.len();
         let start = if self.dynamic { 0 } else { self.current.load(Ordering::Relaxed) % n };
         let (i, r) = first_answer(&self.label, &self.members, (0..n).map(|k| (start + k) % n), codes::FAILOVER_FAILED_OVER, ctx, d, &snapshot).await?;
@@ -215,7 +216,7 @@ impl Endpoint for LoadBalance {
             Some(s) => s.keys(ctx, d.limits).await,
             None => Vec::new(),
         };
-        let snapshot = Snapshot::take(ctx, d, &self.label).await?;
+        let snapshot = Snapshot::take(ctx, d).await?;
         let bound = self.sessions.as_ref().and_then(|s| s.lookup(&keys));
         let first = bound.filter(|&i| self.members[i].0.ready()).or_else(|| self.pick());
         let Some(first) = first else {
@@ -258,7 +259,7 @@ impl Endpoint for RecipientList {
     }
 
     async fn send(&self, ctx: &mut MessageContext, d: &Delivery<'_>) -> Result<BackendResponse, EndpointError> {
-        let snapshot = Snapshot::take(ctx, d, &self.label).await?;
+        let snapshot = Snapshot::take(ctx, d).await?;
         let mut copies: Vec<MessageContext> = self
             .members
             .iter()

@@ -88,6 +88,11 @@ pub enum EndpointError {
     /// backend's.
     #[error("the request body could not be read from the client: {reason}")]
     ClientBody { reason: String, timed_out: bool },
+    /// A group could not read the client's request into memory (larger than
+    /// `MaxMessageSize`, or the client stalled or went away): the client's fault, answered
+    /// as when a mediator reads it (413, 408, …).
+    #[error("{0}")]
+    ClientMessage(Box<crate::mediation::error::MediationError>),
 }
 
 impl EndpointError {
@@ -100,6 +105,7 @@ impl EndpointError {
             EndpointError::SendFailed { .. } | EndpointError::Unsendable { .. } | EndpointError::ClientBody { .. } => codes::SEND_FAILED,
             EndpointError::NotReady { .. } => codes::NOT_READY,
             EndpointError::NoneReady { .. } => codes::NONE_READY,
+            EndpointError::ClientMessage(e) => e.code,
         }
     }
 
@@ -112,7 +118,7 @@ impl EndpointError {
     /// client. Only such errors count towards suspension, and only they let a group try
     /// another member: the message would fail there too.
     pub fn backend_failed(&self) -> bool {
-        !matches!(self, EndpointError::Unsendable { .. } | EndpointError::ClientBody { .. })
+        !matches!(self, EndpointError::Unsendable { .. } | EndpointError::ClientBody { .. } | EndpointError::ClientMessage(_))
     }
 }
 

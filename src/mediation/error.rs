@@ -56,6 +56,9 @@ impl MediationError {
 
 impl From<EndpointError> for MediationError {
     fn from(e: EndpointError) -> Self {
+        if let EndpointError::ClientMessage(e) = e {
+            return *e;
+        }
         let message = e.to_string();
         if let EndpointError::ClientBody { timed_out, .. } = e {
             return Self::client(message, Some(if timed_out { StatusCode::REQUEST_TIMEOUT } else { StatusCode::BAD_REQUEST }));
