@@ -159,6 +159,77 @@ fn sighup_rotates_the_server_certificate_and_revokes_a_client_for_new_handshakes
 }
 
 
+/// A client that keeps its session, to come back with it.
+fn resuming_connector(pki: &common::TestPki, identity: &mediate::security::pki::Issued) -> openssl::ssl::SslConnector {
+    use openssl::ssl::{SslConnector, SslMethod};
+    let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    b.cert_store_mut().add_cert(pki.ca.cert.clone()).unwrap();
+    b.set_certificate(&identity.cert).unwrap();
+    b.set_private_key(&identity.key).unwrap();
+    b.build()
+}
+
+/// Connects with `connector`, offering `session` if any; the connection and whether the
+/// server resumed the session.
+fn connect_resuming(s: &Server, connector: &openssl::ssl::SslConnector, session: Option<&openssl::ssl::SslSessionRef>) -> Result<(Connection, bool), String> {
+    let addr = s.https_url("").trim_start_matches("https://").to_string();
+    let mut config = connector.configure().unwrap();
+    if let Some(session) = session {
+        // SAFETY: the session came from a connection made with this same connector.
+        unsafe { config.set_session(session).unwrap() };
+    }
+    let tcp = std::net::TcpStream::connect(&addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut c = Connection(config.connect("localhost", tcp).map_err(|e| e.to_string())?);
+    // A TLS 1.3 refusal of the client's certificate arrives with the first read.
+    c.ask().map_err(|e| e.to_string())?;
+    let reused = c.0.ssl().session_reused();
+    Ok((c, reused))
+}
+
+fn close(mut c: Connection) {
+    let _ = c.0.shutdown();
+}
+
+#[test]
+fn sessions_resume_until_a_reload_revokes_the_client() {
+    use mediate::security::pki::{self, CertSpec};
+    let backend = Misbehaving::start("b", Behaviour::Ok);
+    let pki = common::TestPki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = proxy_to(&backend.url()).replace(r#"transports="http""#, r#"transports="https""#);
+    write_files(dir.path(), &[("conf/axis2.xml", https_axis2(&pki, "")), ("mediation/proxy-services/P.xml", proxy)]);
+    let mut s = Server::start(dir.path());
+    let alice = resuming_connector(&pki, &pki.trusted_client);
+
+    let (first, reused) = connect_resuming(&s, &alice, None).unwrap();
+    assert!(!reused, "the first handshake is a full one");
+    let session = first.0.ssl().session().expect("the server issued a session").to_owned();
+    // OpenSSL forgets a session whose connection ended without close_notify, on both sides.
+    close(first);
+    for _ in 0..2 {
+        let (again, reused) = connect_resuming(&s, &alice, Some(&session)).unwrap();
+        assert!(reused, "the session resumes");
+        close(again);
+    }
+
+    // A CRL revoking alice: her session no longer resumes, and the full handshake fails.
+    let crl_path = pki.path("revoked.pem");
+    std::fs::write(&crl_path, common::crl(&pki.ca, &[&pki.trusted_client.cert], 7).to_pem().unwrap()).unwrap();
+    let revocation = format!(r#"<parameter name="CertificateRevocationVerifier" enable="true"><CRLFile>{}</CRLFile></parameter>"#, crl_path.display());
+    write_files(dir.path(), &[("conf/axis2.xml", https_axis2(&pki, &revocation))]);
+    hup(&mut s, "configuration reloaded");
+    let refused = connect_resuming(&s, &alice, Some(&session));
+    assert!(refused.is_err(), "a revoked client's session must not resume: {:?}", refused.map(|(_, r)| r));
+    // Another client still gets a session that resumes.
+    let bob_identity = pki::issue(&CertSpec::client("bob"), &pki.ca).unwrap();
+    let bob = resuming_connector(&pki, &bob_identity);
+    let (first, _) = connect_resuming(&s, &bob, None).unwrap();
+    let session = first.0.ssl().session().unwrap().to_owned();
+    close(first);
+    assert!(connect_resuming(&s, &bob, Some(&session)).unwrap().1, "sessions resume after the reload");
+}
+
 fn fingerprint(cert: &openssl::x509::X509Ref) -> String {
     cert.digest(openssl::hash::MessageDigest::sha256()).unwrap().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -86,6 +86,8 @@ pub fn start(opts: ServerOptions) -> io::Result<RunningServer> {
             .route(lbservice::PATH, web::post().to(lb_endpoint))
             .default_service(web::to(not_found))
     })
+    // Nagle's algorithm would hold small answers back behind the client's delayed ACK.
+    .tcp_nodelay(true)
     .shutdown_timeout(5);
     if opts.workers > 0 {
         server = server.workers(opts.workers);
