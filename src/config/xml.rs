@@ -8,6 +8,7 @@
 //! DTDs are refused outright: configuration needs no entities, and refusing them rules out
 //! external-entity and expansion tricks in files a less trusted person may have edited.
 
+use std::cell::Cell;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,6 +19,11 @@ use super::error::{ConfigError, Origin, Pos};
 
 /// The XML namespace, bound to `xml:` by definition.
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// The deepest element nesting a configuration file may have. Real files stay far below it;
+/// the tree and everything that walks it (building, serialising, dropping) recurse per level,
+/// so an unbounded depth would overflow the stack.
+pub const MAX_DEPTH: usize = 256;
 
 /// Prefix → namespace bindings in scope at an element (`""` is the default namespace).
 pub type Namespaces = Arc<Vec<(String, String)>>;
@@ -192,19 +198,33 @@ struct Parser<'a> {
     path: Arc<Path>,
     text: &'a [u8],
     line_starts: Vec<usize>,
+    /// The last column computed: (offset, column). Columns are counted from there when the
+    /// next offset is further on the same line, so that a long line costs linear time.
+    last_column: Cell<(usize, usize)>,
 }
 
 impl<'a> Parser<'a> {
     fn new(path: &Path, text: &'a [u8]) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1));
-        Parser { path: Arc::from(path), text, line_starts }
+        Parser { path: Arc::from(path), text, line_starts, last_column: Cell::new((0, 1)) }
     }
 
     fn origin(&self, offset: usize) -> Origin {
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line.saturating_sub(1)];
-        let col = String::from_utf8_lossy(&self.text[start..offset.min(self.text.len())]).chars().count() + 1;
+        let offset = offset.min(self.text.len());
+        // A byte that is not a UTF-8 continuation byte starts a character (or an invalid
+        // sequence) however the text before it decodes, so counting may resume there.
+        let boundary = |at: usize| self.text.get(at).is_none_or(|b| b & 0xC0 != 0x80);
+        let (from, base) = match self.last_column.get() {
+            (at, col) if at >= start && at <= offset && boundary(at) => (at, col),
+            _ => (start, 1),
+        };
+        let col = base + String::from_utf8_lossy(&self.text[from..offset]).chars().count();
+        if boundary(offset) {
+            self.last_column.set((offset, col));
+        }
         Origin { path: self.path.clone(), pos: Pos { line: line as u32, col: col as u32 } }
     }
 
@@ -225,10 +245,16 @@ impl<'a> Parser<'a> {
                     return Err(self.origin(offset).error("content after the root element"));
                 }
                 Event::Start(start) => {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(self.origin(offset).error(format!("elements are nested deeper than {MAX_DEPTH} levels")));
+                    }
                     let scope = stack.last().map(|p| p.namespaces.clone()).unwrap_or_else(|| root_scope.clone());
                     stack.push(self.element(&start, scope, offset)?);
                 }
                 Event::Empty(start) => {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(self.origin(offset).error(format!("elements are nested deeper than {MAX_DEPTH} levels")));
+                    }
                     let scope = stack.last().map(|p| p.namespaces.clone()).unwrap_or_else(|| root_scope.clone());
                     let el = self.element(&start, scope, offset)?;
                     match stack.last_mut() {
@@ -388,6 +414,35 @@ mod tests {
         assert!(e.message.contains("DOCTYPE"), "{e}");
         let e = parse("<a>&x;</a>").unwrap_err();
         assert!(e.message.contains("undefined entity"), "{e}");
+    }
+
+    /// Found by fuzzing (fuzz/regressions/axis2_config): a deeply nested file overflowed
+    /// the stack when the tree was dropped.
+    #[test]
+    fn refuses_deep_nesting() {
+        let deep = format!("<a>{}{}</a>", "<b>".repeat(100_000), "</b>".repeat(100_000));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.message.contains("nested deeper"), "{e}");
+        assert_eq!(e.origin.pos.col as usize, 4 + 3 * (MAX_DEPTH - 1), "{e}");
+        let ok = format!("{}{}", "<b>".repeat(MAX_DEPTH), "</b>".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_ok());
+        let self_closing = format!("{}<c/>{}", "<b>".repeat(MAX_DEPTH), "</b>".repeat(MAX_DEPTH));
+        assert!(parse(&self_closing).is_err());
+    }
+
+    /// Found while fuzzing (fuzz/regressions/axis2_config): each element's column was
+    /// counted from the start of its line, quadratic in a file written on one line.
+    #[test]
+    fn columns_on_one_long_line() {
+        let root = parse("<a>é<b/>\u{1F600}<c/>\n  é<d/></a>").unwrap();
+        let cols: Vec<(u32, u32)> = root.elements().map(|e| (e.origin.pos.line, e.origin.pos.col)).collect();
+        assert_eq!(cols, vec![(1, 5), (1, 10), (2, 4)]);
+        let e = parse("<a>é<b/><c k='1' k='2'/></a>").unwrap_err();
+        assert_eq!((e.origin.pos.line, e.origin.pos.col), (1, 9), "{e}");
+        // Half a million bytes on one line: linear, not quadratic.
+        let long = format!("<a>{}</a>", "<b x='é'/>".repeat(50_000));
+        let root = parse(&long).unwrap();
+        assert_eq!(root.elements().last().map(|e| e.origin.pos.col), Some(4 + 10 * 49_999));
     }
 
     #[test]

@@ -82,7 +82,12 @@ pub enum Prolog {
 
 /// Looks for the root element at the start of `buf`.
 pub fn read_prolog(buf: &[u8]) -> Prolog {
-    let mut i = if buf.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if buf.len() < BOM.len() && !buf.is_empty() && BOM.starts_with(buf) {
+        // A byte-order mark split across reads.
+        return Prolog::Incomplete;
+    }
+    let mut i = if buf.starts_with(BOM) { 3 } else { 0 };
     loop {
         while i < buf.len() && matches!(buf[i], b' ' | b'\t' | b'\r' | b'\n') {
             i += 1;
@@ -106,8 +111,10 @@ pub fn read_prolog(buf: &[u8]) -> Prolog {
                 None => return Prolog::Incomplete,
             }
         } else if rest.starts_with(b"<!") {
-            // `<!DOCTYPE` (or a truncated prefix of it); nothing else may start with `<!` here.
-            return if rest.len() < 9 && b"<!DOCTYPE".starts_with(rest) { Prolog::Incomplete } else { Prolog::Doctype };
+            // `<!DOCTYPE` (or a truncated prefix of it, or of a comment's `<!--`); nothing
+            // else may start with `<!` here.
+            let truncated = |whole: &[u8]| rest.len() < whole.len() && whole.starts_with(rest);
+            return if truncated(b"<!DOCTYPE") || truncated(b"<!--") { Prolog::Incomplete } else { Prolog::Doctype };
         } else {
             return root_tag(rest);
         }
@@ -154,11 +161,19 @@ fn root_tag(rest: &[u8]) -> Prolog {
             Err(e) => return Prolog::Malformed(e.to_string()),
         };
         if attr.key.as_ref() == wanted.as_bytes() {
-            match attr.unescape_value() {
-                Ok(v) => namespace = Some(v.into_owned()).filter(|v| !v.is_empty()),
-                Err(e) => return Prolog::Malformed(e.to_string()),
+            // Read as the message parser reads it: references resolved, literal whitespace
+            // normalised to spaces.
+            let Ok(raw) = std::str::from_utf8(&attr.value) else { return Prolog::Malformed("invalid UTF-8".into()) };
+            let mut value = String::new();
+            if let Err(m) = crate::xml::parse::push_attribute_value(&mut value, raw) {
+                return Prolog::Malformed(m);
             }
+            namespace = Some(value).filter(|v| !v.is_empty());
         }
+    }
+    if prefix == "xml" && namespace.is_none() {
+        // Bound by definition, never declared.
+        namespace = Some(crate::xml::XML_NAMESPACE.to_string());
     }
     if !prefix.is_empty() && namespace.is_none() {
         return Prolog::Malformed(format!("namespace prefix '{prefix}' is not declared"));
@@ -238,6 +253,43 @@ mod tests {
         assert_eq!(read_prolog(b"<!DOCTYPE x [<!ENTITY a 'b'>]><x/>"), Prolog::Doctype);
         assert!(matches!(read_prolog(b"hello"), Prolog::Malformed(_)));
         assert!(matches!(read_prolog(b"<p:a>"), Prolog::Malformed(_)));
+    }
+
+    /// Found by fuzzing (fuzz/regressions/xml_parse): the transport calls `read_prolog` on a
+    /// growing buffer, so a read that ends inside the byte-order mark or inside a comment's
+    /// `<!--` must not refuse a valid message.
+    #[test]
+    fn prolog_decision_does_not_depend_on_read_boundaries() {
+        let bodies: [&[u8]; 3] = [
+            b"\xEF\xBB\xBF<a xmlns:p=\"urn:p\" p:x=\"1\"><p:b/></a>",
+            b"<!-- c --><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"/>",
+            b"<?xml version='1.0'?>\n<!--x--><!DOCTYPE a><a/>",
+        ];
+        for body in bodies {
+            let full = read_prolog(body);
+            assert!(!matches!(full, Prolog::Incomplete | Prolog::Malformed(_)), "{full:?}");
+            for end in 1..body.len() {
+                let early = read_prolog(&body[..end]);
+                assert!(early == Prolog::Incomplete || early == full, "after {end} bytes: {early:?}, at the end: {full:?}");
+            }
+        }
+        assert_eq!(read_prolog(b"\xEF\xBB"), Prolog::Incomplete);
+        assert_eq!(read_prolog(b"<!-"), Prolog::Incomplete);
+        assert_eq!(read_prolog(b"<!-x"), Prolog::Doctype);
+    }
+
+    /// Found by fuzzing (fuzz/regressions/xml_parse/prolog-namespace-whitespace): the root's
+    /// namespace must read as `xml::parse` reads it (literal whitespace becomes spaces).
+    #[test]
+    fn prolog_namespace_reads_like_the_parser() {
+        let body = b"<s:Envelope xmlns:s=\"urn:a\n\tb&#10;c&amp;\"/>";
+        let doc = crate::xml::parse(body, &crate::xml::Limits::default()).unwrap();
+        let parsed = doc.document_element().and_then(|e| doc.namespace_uri(e)).map(str::to_string);
+        assert_eq!(parsed.as_deref(), Some("urn:a  b\nc&"));
+        assert_eq!(read_prolog(body), Prolog::Root { local_name: "Envelope".into(), namespace: parsed });
+        assert!(matches!(read_prolog(b"<a xmlns='&undefined;'>"), Prolog::Malformed(_)));
+        // The `xml` prefix needs no declaration (fuzz/regressions/xml_parse/prolog-xml-prefix).
+        assert_eq!(read_prolog(b"\t<xml:langomy/>"), Prolog::Root { local_name: "langomy".into(), namespace: Some(crate::xml::XML_NAMESPACE.into()) });
     }
 
     #[test]

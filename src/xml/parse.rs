@@ -361,8 +361,16 @@ impl<'d, 'i> Builder<'d, 'i> {
             c.trim_text(false);
         }
         let bytes = self.input.as_bytes();
+        // quick-xml drops a leading U+FEFF as a byte-order mark without counting it in its
+        // positions. The real mark is gone already (`check_input`), so here it is a
+        // character: read it as text (outside the root element that is an error) and shift
+        // every position by its length.
+        let base = if self.input.starts_with('\u{FEFF}') { '\u{FEFF}'.len_utf8() } else { 0 };
+        if base > 0 {
+            self.text("\u{FEFF}", 0, false, true)?;
+        }
         loop {
-            let offset = reader.buffer_position() as usize;
+            let offset = base + reader.buffer_position() as usize;
             // Refuse a DTD on sight, before quick-xml reads through it.
             if self.stack.is_empty() && bytes.get(offset..offset + 2) == Some(b"<!") {
                 let rest = &bytes[offset + 2..];
@@ -372,9 +380,9 @@ impl<'d, 'i> Builder<'d, 'i> {
             }
             let event = match reader.read_event() {
                 Ok(e) => e,
-                Err(e) => return Err(self.err(reader.error_position() as usize, e.to_string())),
+                Err(e) => return Err(self.err(base + reader.error_position() as usize, e.to_string())),
             };
-            let end = reader.buffer_position() as usize;
+            let end = base + reader.buffer_position() as usize;
             match event {
                 Event::Start(e) => self.start(&e, offset, false)?,
                 Event::Empty(e) => self.start(&e, offset, true)?,

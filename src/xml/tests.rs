@@ -423,3 +423,25 @@ fn conformance_documents_round_trip_byte_for_byte() {
     }
     assert!(n >= 7);
 }
+
+/// Found by fuzzing (fuzz/regressions/xml_parse/double-bom): quick-xml drops a leading
+/// U+FEFF without counting it in its positions, so after the real byte-order mark a second
+/// one shifted every slice of the input by three bytes — text before the root was dropped
+/// unseen, and content came out of the wrong bytes.
+#[test]
+fn a_second_byte_order_mark_is_a_character() {
+    let r = parse(b"\xEF\xBB\xBF\xEF\xBB\xBFal<a>text</a>", &Limits::default());
+    assert!(matches!(r, Err(XmlError::Malformed { .. })), "{r:?}");
+    let r = parse(b"\xEF\xBB\xBF\xEF\xBB\xBF<a>text</a>", &Limits::default());
+    assert!(matches!(r, Err(XmlError::Malformed { .. })), "{r:?}");
+    let d = parse(b"\xEF\xBB\xBF<a>text</a>", &Limits::default()).unwrap();
+    assert_eq!(d.string_value(d.document_element().unwrap()), "text");
+    // In element content U+FEFF is an ordinary character, first in a fragment too.
+    let d = p("<a>\u{FEFF}x</a>").unwrap();
+    assert_eq!(d.string_value(d.document_element().unwrap()), "\u{FEFF}x");
+    let mut d = p("<r/>").unwrap();
+    let nodes = d.parse_fragment("\u{FEFF}v<b k='1'>t</b>", [("", "")], &Limits::default()).unwrap();
+    assert_eq!(nodes.len(), 2);
+    assert_eq!(d.string_value(nodes[0]), "\u{FEFF}v");
+    assert_eq!(d.serialize(nodes[1]), "<b k='1'>t</b>");
+}

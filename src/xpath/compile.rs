@@ -111,6 +111,20 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// One more operator in a left-associative chain (`a or b or c`, `1 + 2 + 3`): the tree
+    /// gets one level deeper on its left, which the evaluator walks recursively, so it
+    /// counts against `MAX_NESTING` like a parenthesis.
+    fn chained(&mut self, chain: &mut usize) -> Result<(), XPathError> {
+        *chain += 1;
+        self.enter()
+    }
+
+    /// Ends a chain: its levels are closed.
+    fn unchain(&mut self, chain: usize, e: Expr) -> Expr {
+        self.depth -= chain;
+        e
+    }
+
     fn resolve_prefix(&self, prefix: &str) -> Result<String, XPathError> {
         if prefix == "xml" {
             return Ok(XML_NAMESPACE.to_string());
@@ -133,78 +147,90 @@ impl Parser<'_> {
 
     fn or_expr(&mut self) -> Result<Expr, XPathError> {
         let mut left = self.and_expr()?;
+        let mut chain = 0;
         while self.eat(&Tok::Or) {
             let right = self.and_expr()?;
             left = Expr::Or(Box::new(left), Box::new(right));
+            self.chained(&mut chain)?;
         }
-        Ok(left)
+        Ok(self.unchain(chain, left))
     }
 
     fn and_expr(&mut self) -> Result<Expr, XPathError> {
         let mut left = self.equality()?;
+        let mut chain = 0;
         while self.eat(&Tok::And) {
             let right = self.equality()?;
             left = Expr::And(Box::new(left), Box::new(right));
+            self.chained(&mut chain)?;
         }
-        Ok(left)
+        Ok(self.unchain(chain, left))
     }
 
     fn equality(&mut self) -> Result<Expr, XPathError> {
         let mut left = self.relational()?;
+        let mut chain = 0;
         loop {
             let op = match self.peek() {
                 Some(Tok::Eq) => CmpOp::Eq,
                 Some(Tok::Ne) => CmpOp::Ne,
-                _ => return Ok(left),
+                _ => return Ok(self.unchain(chain, left)),
             };
             self.i += 1;
             let right = self.relational()?;
             left = Expr::Cmp(op, Box::new(left), Box::new(right));
+            self.chained(&mut chain)?;
         }
     }
 
     fn relational(&mut self) -> Result<Expr, XPathError> {
         let mut left = self.additive()?;
+        let mut chain = 0;
         loop {
             let op = match self.peek() {
                 Some(Tok::Lt) => CmpOp::Lt,
                 Some(Tok::Le) => CmpOp::Le,
                 Some(Tok::Gt) => CmpOp::Gt,
                 Some(Tok::Ge) => CmpOp::Ge,
-                _ => return Ok(left),
+                _ => return Ok(self.unchain(chain, left)),
             };
             self.i += 1;
             let right = self.additive()?;
             left = Expr::Cmp(op, Box::new(left), Box::new(right));
+            self.chained(&mut chain)?;
         }
     }
 
     fn additive(&mut self) -> Result<Expr, XPathError> {
         let mut left = self.multiplicative()?;
+        let mut chain = 0;
         loop {
             let op = match self.peek() {
                 Some(Tok::Plus) => ArithOp::Add,
                 Some(Tok::Minus) => ArithOp::Sub,
-                _ => return Ok(left),
+                _ => return Ok(self.unchain(chain, left)),
             };
             self.i += 1;
             let right = self.multiplicative()?;
             left = Expr::Arith(op, Box::new(left), Box::new(right));
+            self.chained(&mut chain)?;
         }
     }
 
     fn multiplicative(&mut self) -> Result<Expr, XPathError> {
         let mut left = self.unary()?;
+        let mut chain = 0;
         loop {
             let op = match self.peek() {
                 Some(Tok::Mul) => ArithOp::Mul,
                 Some(Tok::Div) => ArithOp::Div,
                 Some(Tok::Mod) => ArithOp::Mod,
-                _ => return Ok(left),
+                _ => return Ok(self.unchain(chain, left)),
             };
             self.i += 1;
             let right = self.unary()?;
             left = Expr::Arith(op, Box::new(left), Box::new(right));
+            self.chained(&mut chain)?;
         }
     }
 
@@ -220,6 +246,7 @@ impl Parser<'_> {
 
     fn union(&mut self) -> Result<Expr, XPathError> {
         let mut left = self.path_expr()?;
+        let mut chain = 0;
         while self.peek() == Some(&Tok::Pipe) {
             let at = self.pos();
             self.i += 1;
@@ -230,8 +257,9 @@ impl Parser<'_> {
                 }
             }
             left = Expr::Union(Box::new(left), Box::new(right));
+            self.chained(&mut chain)?;
         }
-        Ok(left)
+        Ok(self.unchain(chain, left))
     }
 
     fn starts_step(t: Option<&Tok>) -> bool {

@@ -102,6 +102,11 @@ impl StreamingMatcher {
         let text = check_input(input)?;
         let bytes = text.as_bytes();
         let err = |offset: usize, message: String| XmlError::Malformed { message, position: position_of(bytes, offset) };
+        if text.starts_with('\u{FEFF}') {
+            // A second byte-order mark is a character before the root element (and quick-xml
+            // would drop it without counting it in its positions).
+            return Err(err(0, "text is not allowed outside the root element".into()));
+        }
         let mut reader = Reader::from_str(text);
         {
             let c = reader.config_mut();

@@ -332,6 +332,10 @@ fn streaming_matcher_keeps_the_parser_rules() {
     assert!(matches!(m.first_string(deep.as_bytes(), &limits), Err(crate::xml::XmlError::Limit { .. })));
     assert_eq!(m.first_string(b"<a><x>1 &amp; <![CDATA[<2>]]><y>3</y>\r\n</x><x>no</x>", &limits).unwrap().as_deref(), Some("1 & <2>3\n"));
     assert_eq!(m.first_string(b"<a><y/></a>", &limits).unwrap(), None);
+    // A second byte-order mark is text before the root (found by fuzzing, see
+    // fuzz/regressions/xml_parse/double-bom), as the tree parser says.
+    assert!(matches!(m.first_string(b"\xEF\xBB\xBF\xEF\xBB\xBF<a><x>1</x></a>", &limits), Err(crate::xml::XmlError::Malformed { .. })));
+    assert_eq!(m.first_string(b"\xEF\xBB\xBF<a><x>1</x></a>", &limits).unwrap().as_deref(), Some("1"));
     // Only what precedes the match is read.
     assert!(m.matches(b"<a><x/><broken", &limits).unwrap());
     assert!(m.first_string(b"<a><y/><broken", &limits).is_err());
@@ -395,4 +399,35 @@ fn core_functions_may_be_called_in_the_fn_namespace() {
     let other = CompileContext::new().namespace("fn", "urn:not-functions");
     assert!(matches!(compile("fn:concat('a', 'b')", &other), Err(XPathError::UnknownFunction { .. })));
     assert!(matches!(compile("fn:concat('a', 'b')", &CompileContext::new()), Err(XPathError::UnknownPrefix { .. })));
+}
+
+/// Found while fuzzing the compiler (fuzz/regressions/xpath/long-chain): nesting was bounded
+/// but a chain of binary operators (`1+1+…`, `a or b or …`, `//a | //b | …`) built a tree as
+/// deep as it was long, which evaluating and dropping walk recursively. Chains now count
+/// against the same nesting limit.
+#[test]
+fn long_operator_chains_are_refused() {
+    let ctx = CompileContext::new();
+    for op in ["+", "-", "*", " div ", " mod ", " or ", " and ", "=", "!=", "<", "<=", ">", ">=", "|"] {
+        let operand = if op == "|" { "/a" } else { "1" };
+        let long = std::iter::repeat_n(operand, 100_000).collect::<Vec<_>>().join(op);
+        // On a small stack: the refusal itself must not recurse through the chain.
+        let result = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || compile(&long, &CompileContext::new()).map(|_| ()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(matches!(result, Err(XPathError::Syntax { .. })), "{op}: {result:?}");
+        let short = std::iter::repeat_n(operand, 40).collect::<Vec<_>>().join(op);
+        assert!(compile(&short, &ctx).is_ok(), "{op}: {short}");
+    }
+    let d = doc("<a>1</a>");
+    let sum = compile(&vec!["/a"; 40].join(" + "), &ctx).unwrap();
+    assert_eq!(sum.eval_number(&d, d.root(), &NoHost).unwrap(), 40.0);
+    // Chains and parentheses share the limit.
+    let nested = format!("{}1{}", "(1 + ".repeat(30), ")".repeat(30));
+    assert!(compile(&nested, &ctx).is_ok());
+    let both = format!("{}{}{}", "(".repeat(40), vec!["1"; 40].join("+"), ")".repeat(40));
+    assert!(matches!(compile(&both, &ctx), Err(XPathError::Syntax { .. })));
 }
