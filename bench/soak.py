@@ -36,6 +36,8 @@ It fails (exit 1) on any wrong answer (unexpected status, missing content, a con
 error or a hang past `--timeout` for a good request, an HTTP answer to a bad certificate),
 if mediate died, stops serving at the end, logged a panic, or if its RSS grew: the median
 of the last window must stay within `--rss-slack-mb` of the first window after warm-up.
+Warm-up (by default a quarter of the run, at most two minutes) lets bounded caches fill:
+the TLS session cache keeps up to 4,096 sessions of about 8 KB each.
 
     bench/soak.py                       # about 10 minutes
     bench/soak.py --duration 60 --threads 8
@@ -613,7 +615,7 @@ def main():
     ap.add_argument("--down", type=float, default=3, help="seconds a stopped backend stays down")
     ap.add_argument("--up", type=float, default=6, help="seconds both backends run between outages")
     ap.add_argument("--rss-interval", type=float, default=2, help="seconds between RSS samples")
-    ap.add_argument("--warmup", type=float, default=10, help="seconds before the first RSS window")
+    ap.add_argument("--warmup", type=float, default=None, help="seconds before the first RSS window (default: a quarter of the run, at most 120)")
     ap.add_argument("--rss-slack-mb", type=float, default=10, help="allowed RSS growth, MB")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (configuration, logs)")
@@ -685,7 +687,8 @@ def main():
         end_kb = proc_status_kb(mediate.pid, "VmRSS")
         hwm_kb = proc_status_kb(mediate.pid, "VmHWM")
 
-        first, last, peak, rss_problem = rss_verdict(rss.samples, elapsed, args.warmup, args.rss_slack_mb)
+        warmup = args.warmup if args.warmup is not None else min(120.0, args.duration / 4)
+        first, last, peak, rss_problem = rss_verdict(rss.samples, elapsed, warmup, args.rss_slack_mb)
         if rss_problem:
             failures.append(rss_problem)
         start_mb = rss.samples[0][1] / 1024 if rss.samples else 0

@@ -120,6 +120,7 @@ fn a_100_mb_body_streams_with_bounded_memory() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.text(), format!("count={total}"));
     let growth_mb = (s.server.proc_status_kb("VmHWM:").saturating_sub(before)) as f64 / 1024.0;
+    eprintln!("peak RSS growth while streaming 100 MB: {growth_mb:.1} MB");
     assert!(growth_mb < 20.0, "peak RSS grew by {growth_mb:.1} MB while streaming 100 MB");
 }
 
