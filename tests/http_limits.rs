@@ -93,8 +93,13 @@ fn post(path: &str, extra_headers: &str, body: &str) -> Vec<u8> {
 
 /// A normal request on a new connection: the server still serves.
 fn served(s: &Server) -> bool {
-    let answer = Raw::open(s).send(&post("/services/Pass", "Connection: close\r\n", REQUEST)).until_closed();
-    status_of(&answer) == 200 && answer.contains("<name>b</name>")
+    served_at(s, "/services/Pass", "b")
+}
+
+/// A request to `path` on a new connection is answered by backend `name`.
+fn served_at(s: &Server, path: &str, name: &str) -> bool {
+    let answer = Raw::open(s).send(&post(path, "Connection: close\r\n", REQUEST)).until_closed();
+    status_of(&answer) == 200 && answer.contains(&format!("<name>{name}</name>"))
 }
 
 #[test]
@@ -213,4 +218,41 @@ fn connections_beyond_max_connections_get_503_and_the_limit_recovers() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(served(&s), "served again once connections closed");
     assert_eq!(backend.requests.load(std::sync::atomic::Ordering::Relaxed), 1);
+}
+
+/// G6: pipelined requests on one connection are answered one each, in order, and a body
+/// that contains the text of another request stays a body (Content-Length decides).
+#[test]
+fn pipelined_requests_are_answered_in_order_and_bodies_stay_bodies() {
+    let b = Misbehaving::start("b", Behaviour::Ok);
+    let c = Misbehaving::start("c", Behaviour::Ok);
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = |name: &str, backend: &Misbehaving| {
+        format!(
+            r#"<proxy xmlns="http://ws.apache.org/ns/synapse" name="{name}" transports="http"><target><endpoint><address uri="{}"/></endpoint><outSequence><send/></outSequence></target></proxy>"#,
+            backend.url()
+        )
+    };
+    write_files(
+        dir.path(),
+        &[("conf/axis2.xml", axis2("")), ("mediation/proxy-services/ToB.xml", proxy("ToB", &b)), ("mediation/proxy-services/ToC.xml", proxy("ToC", &c))],
+    );
+    let s = Server::start(dir.path());
+
+    let hidden = post("/services/ToC", "", REQUEST);
+    let smuggler = format!(
+        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><r:ask xmlns:r="urn:test"><![CDATA[{}]]></r:ask></soapenv:Body></soapenv:Envelope>"#,
+        String::from_utf8_lossy(&hidden)
+    );
+    let mut pipeline = post("/services/ToB", "", &smuggler);
+    pipeline.extend(post("/services/ToC", "", REQUEST));
+    pipeline.extend(post("/services/ToB", "Connection: close\r\n", REQUEST));
+    let answers = Raw::open(&s).send(&pipeline).until_closed();
+
+    let names: Vec<&str> = answers.split("<name>").skip(1).filter_map(|a| a.split("</name>").next()).collect();
+    assert_eq!(names, ["b", "c", "b"], "three answers, in the order asked: {answers}");
+    assert_eq!(answers.matches("HTTP/1.1 200").count(), 3, "{answers}");
+    let count = |m: &Misbehaving| m.requests.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!((count(&b), count(&c)), (2, 1), "the request text inside a body was never sent as a request");
+    assert!(served_at(&s, "/services/ToB", "b"));
 }
