@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -16,8 +17,12 @@ const REQUEST: &str = r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap
 
 /// A server with one proxy per `(name, endpoint XML)`, each forwarding to its endpoint.
 fn server(proxies: &[(&str, String)]) -> (Server, tempfile::TempDir) {
+    server_with(AXIS2, proxies)
+}
+
+fn server_with(axis2: &str, proxies: &[(&str, String)]) -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let mut files = vec![("conf/axis2.xml".to_string(), AXIS2.to_string())];
+    let mut files = vec![("conf/axis2.xml".to_string(), axis2.to_string())];
     for (name, endpoint) in proxies {
         files.push((
             format!("mediation/proxy-services/{name}.xml"),
@@ -92,6 +97,50 @@ fn suspension_fails_fast_then_recovers_with_progression_and_cap() {
     let r = post(&s, "P");
     assert_eq!((r.status, served_by(&r).as_str()), (200, "b"), "{}", r.text());
     assert_eq!(post(&s, "P").status, 200);
+}
+
+/// A loopback address where a TCP connect hangs, the way it does to a host that drops SYNs:
+/// a listener that never accepts, whose accept queue is full, makes Linux drop further SYNs
+/// (the client's first retransmission comes only after a second). The queue is filled
+/// until a connect is seen to hang, so this does not depend on how the kernel counts the
+/// backlog. Keep the returned sockets alive as long as the address must stay silent.
+fn address_that_drops_syns() -> (SocketAddr, socket2::Socket, Vec<TcpStream>) {
+    let listener = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    listener.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let mut queued = Vec::new();
+    loop {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+            Ok(s) => queued.push(s),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return (addr, listener, queued),
+            Err(e) => panic!("connecting to the full listener: {e}"),
+        }
+        assert!(queued.len() < 64, "a listener with backlog 0 accepted {} connections; the kernel does not drop SYNs here", queued.len());
+    }
+}
+
+/// H2 of the security test list: a backend that never answers the TCP handshake gives the
+/// SOAP fault 101508 (connection timed out) after the sender's `ConnectTimeout`, not after
+/// the endpoint's much longer read timeout, and the server keeps serving.
+#[test]
+fn a_connect_that_times_out_gives_101508() {
+    let (silent, _listener, _queued) = address_that_drops_syns();
+    let ok = Misbehaving::start("ok", Behaviour::Ok);
+    let axis2 = AXIS2.replace(r#"<transportSender name="http"/>"#, r#"<transportSender name="http"><parameter name="ConnectTimeout">500</parameter></transportSender>"#);
+    let (s, _dir) = server_with(
+        &axis2,
+        &[("Dropped", address(&format!("http://{silent}/services/Backend"), "<timeout><duration>10000</duration></timeout>")), ("Ok", address(&ok.url(), ""))],
+    );
+
+    let t = Instant::now();
+    let r = post(&s, "Dropped");
+    let took = t.elapsed();
+    assert_eq!((r.status, code(&r)), (500, Some(101508)), "{}", r.text());
+    assert!(took >= Duration::from_millis(450) && took < Duration::from_millis(2500), "answered after the 500 ms ConnectTimeout: {took:?}");
+
+    let r = post(&s, "Ok");
+    assert_eq!((r.status, served_by(&r).as_str()), (200, "ok"), "the server keeps serving");
 }
 
 #[test]
