@@ -218,11 +218,14 @@ fn sample_52_round_robin_load_balancing_with_failover() {
 #[test]
 fn sample_53_failover_in_order() {
     let mut s = Sample::start("53");
-    assert!(lb_answers(&s, "/", &[], 4).iter().all(|a| a == "Response from server: MyServer1"));
+    let answers = lb_answers(&s, "/", &[], 4);
+    assert!(answers.iter().all(|a| a == "Response from server: MyServer1"), "{answers:?}");
     s.stop_lb(1);
-    assert!(lb_answers(&s, "/", &[], 4).iter().all(|a| a == "Response from server: MyServer2"));
+    let answers = lb_answers(&s, "/", &[], 4);
+    assert!(answers.iter().all(|a| a == "Response from server: MyServer2"), "{answers:?}");
     s.stop_lb(2);
-    assert!(lb_answers(&s, "/", &[], 2).iter().all(|a| a == "Response from server: MyServer3"));
+    let answers = lb_answers(&s, "/", &[], 2);
+    assert!(answers.iter().all(|a| a == "Response from server: MyServer3"), "{answers:?}\n{}", s.server.logs().join("\n"));
 }
 
 #[test]

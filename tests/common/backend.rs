@@ -121,5 +121,24 @@ impl Drop for Backend {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        // actix's workers drop their open connections a moment after the server itself
+        // has stopped; a stopped server has none, so wait for that (bounded).
+        for _ in 0..400 {
+            if established_on(self.addr.port()) == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
+}
+
+/// Established TCP connections whose local end is loopback `port`, from /proc/net/tcp.
+fn established_on(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let local = format!("0100007F:{port:04X}");
+    // Columns: sl, local_address, rem_address, st (01 = ESTABLISHED), …
+    table.lines().skip(1).filter(|l| {
+        let mut cols = l.split_whitespace().skip(1);
+        cols.next() == Some(local.as_str()) && cols.nth(1) == Some("01")
+    }).count()
 }
